@@ -1,0 +1,33 @@
+# Third-party dependencies, all from Debian packages (packaging/install-deps.sh installs them).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+find_package(NLopt REQUIRED)
+# Debian's dnnl-config.cmake demands OpenCL (its GPU runtime); we use only the CPU engine, so
+# import the library directly.
+find_path(LWB_DNNL_INCLUDE dnnl.hpp REQUIRED)
+find_library(LWB_DNNL_LIBRARY dnnl REQUIRED)
+add_library(DNNL::dnnl SHARED IMPORTED)
+set_target_properties(DNNL::dnnl PROPERTIES IMPORTED_LOCATION ${LWB_DNNL_LIBRARY} INTERFACE_INCLUDE_DIRECTORIES ${LWB_DNNL_INCLUDE})
+pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+find_package(yaml-cpp REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(OpenMP REQUIRED)
+if(LWB_BUILD_TESTS)
+    find_package(GTest REQUIRED)
+endif()
+if(LWB_BUILD_BENCH)
+    find_package(benchmark QUIET)
+endif()
+if(LWB_BUILD_UI)
+    find_package(Qt6 6.4 REQUIRED COMPONENTS Core Gui Widgets Charts Test Concurrent)
+endif()
+
+# yaml-cpp 0.7 in Debian exports the target "yaml-cpp" without a namespace.
+if(TARGET yaml-cpp AND NOT TARGET yaml-cpp::yaml-cpp)
+    add_library(yaml-cpp::yaml-cpp ALIAS yaml-cpp)
+endif()

@@ -2,11 +2,27 @@
 // the GUI executable starting offscreen.
 #include "lwb/core/hardware.h"
 #include "lwb/core/json_yaml.h"
-#include "process.h"
+#include "lwb/core/subprocess.h"
 
 #include <gtest/gtest.h>
 
-using lwb::test::runProcess;
+namespace {
+struct Run {
+    int exitCode = -1;
+    std::string out, err;
+};
+Run runProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+    double timeout = 120)
+{
+    lwb::SubprocessOptions options;
+    options.environment = env;
+    options.timeoutSeconds = timeout;
+    auto r = lwb::runSubprocess(argv, options);
+    if (!r)
+        return {-1, "", r.error().describe()};
+    return {r->signal ? 128 + r->signal : r->exitCode, r->out, r->err};
+}
+} // namespace
 
 TEST(LwbCli, VersionAndHelp)
 {

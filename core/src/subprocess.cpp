@@ -76,8 +76,8 @@ Result<SubprocessResult> runSubprocess(const std::vector<std::string>& argv, con
         std::string what = !options.workingDirectory.empty() && execErrno == ENOENT
             ? "cannot start " + argv[0] + " (in " + options.workingDirectory + ")"
             : "cannot start " + argv[0];
-        return fail(execErrno == ENOENT ? ErrorCode::NotFound : ErrorCode::Io,
-            what + ": " + std::strerror(execErrno), LWB_WHERE);
+        return fail(execErrno == ENOENT ? ErrorCode::NotFound : ErrorCode::Io, what + ": " + std::strerror(execErrno),
+            LWB_WHERE);
     }
 
     SubprocessResult result;

@@ -18,8 +18,7 @@ Json doctorReport(const CudaProbe& probe)
     for (const auto& b : engine::backendStatus(fp.cuda.driverAvailable))
         backends.push_back({{"name", b.name}, {"compiled", b.compiled}, {"usable", b.usable}, {"detail", b.detail}});
     Json sources = Json::array();
-    for (const auto& s :
-        profiler::captureSourceStatus(fp.cuda.driverAvailable, static_cast<int>(fp.cuda.gpus.size())))
+    for (const auto& s : profiler::captureSourceStatus(fp.cuda.driverAvailable, static_cast<int>(fp.cuda.gpus.size())))
         sources.push_back({{"name", s.name}, {"compiled", s.compiled}, {"usable", s.usable}, {"detail", s.detail}});
     return Json {{"workbench", std::string(workbenchBuildDescription())}, {"fingerprint", fp.toJson()},
         {"backends", backends}, {"capture_sources", sources}};

@@ -3,19 +3,27 @@
 
 #include "lwb/core/clock.h"
 
+#include <cmath>
 #include <fmt/core.h>
+#include <set>
 
 namespace lwb::workbench {
 
 std::string_view stopReasonName(StopReason reason)
 {
     switch (reason) {
-    case StopReason::Stable: return "stable";
-    case StopReason::MaxSamples: return "max_samples";
-    case StopReason::MaxTime: return "max_time";
-    case StopReason::TargetReached: return "target_reached";
-    case StopReason::TimeBudget: return "time_budget";
-    case StopReason::Pruned: return "pruned";
+    case StopReason::Stable:
+        return "stable";
+    case StopReason::MaxSamples:
+        return "max_samples";
+    case StopReason::MaxTime:
+        return "max_time";
+    case StopReason::TargetReached:
+        return "target_reached";
+    case StopReason::TimeBudget:
+        return "time_budget";
+    case StopReason::Pruned:
+        return "pruned";
     }
     return "unknown";
 }
@@ -33,8 +41,8 @@ Json Measurement::toJson() const
 {
     Json dists = Json::object();
     for (const auto& [name, d] : distributions) {
-        dists[name] = {{"count", d.count}, {"median", d.median}, {"mean", d.mean}, {"stddev", d.stddev},
-            {"min", d.min}, {"max", d.max}, {"q1", d.q1}, {"q3", d.q3}, {"ci_low", d.ciLow}, {"ci_high", d.ciHigh}};
+        dists[name] = {{"count", d.count}, {"median", d.median}, {"mean", d.mean}, {"stddev", d.stddev}, {"min", d.min},
+            {"max", d.max}, {"q1", d.q1}, {"q3", d.q3}, {"ci_low", d.ciLow}, {"ci_high", d.ciHigh}};
     }
     return Json {{"primary_metric", primaryMetric}, {"stable", stable}, {"noise", noise},
         {"warmup_windows", warmupWindows}, {"measured_windows", measuredWindows}, {"seconds", seconds},
@@ -44,33 +52,48 @@ Json Measurement::toJson() const
 
 namespace {
 
-    /// Forwards to the caller's context and remembers whether the trial was pruned.
-    class PruneTrackingContext final : public engine::RunContext {
-    public:
-        explicit PruneTrackingContext(engine::RunContext& inner) : m_inner(inner) { }
-        bool cancelled() const override { return m_pruned || m_inner.cancelled(); }
-        void progress(double fraction, std::string_view message) override { m_inner.progress(fraction, message); }
-        bool report(std::int64_t step, double value) override
-        {
-            if (m_inner.report(step, value))
-                m_pruned = true;
-            return m_pruned;
-        }
-        OpObserver* observer() override { return m_inner.observer(); }
-        bool pruned() const { return m_pruned; }
-
-    private:
-        engine::RunContext& m_inner;
-        bool m_pruned = false;
-    };
-
-    double recentNoise(const std::vector<double>& values, int window)
+/// Forwards to the caller's context and remembers whether the trial was pruned.
+class PruneTrackingContext final : public engine::RunContext {
+public:
+    explicit PruneTrackingContext(engine::RunContext& inner)
+        : m_inner(inner)
     {
-        if (values.size() < 2)
-            return 0;
-        std::size_t n = std::min(values.size(), static_cast<std::size_t>(std::max(window, 2)));
-        return relativeStddev(std::span<const double>(values.data() + values.size() - n, n));
     }
+    bool cancelled() const override { return m_pruned || m_inner.cancelled(); }
+    void progress(double fraction, std::string_view message) override { m_inner.progress(fraction, message); }
+    bool report(std::int64_t step, double value) override
+    {
+        m_reported.push_back({step, value});
+        m_steps.insert(step);
+        if (m_inner.report(step, value))
+            m_pruned = true;
+        return m_pruned;
+    }
+    /// Points of a window that were not already reported through report().
+    void addUnreported(const std::vector<std::pair<std::int64_t, double>>& points)
+    {
+        for (const auto& p : points)
+            if (m_steps.insert(p.first).second)
+                m_reported.push_back(p);
+    }
+    const std::vector<std::pair<std::int64_t, double>>& reported() const { return m_reported; }
+    OpObserver* observer() override { return m_inner.observer(); }
+    bool pruned() const { return m_pruned; }
+
+private:
+    engine::RunContext& m_inner;
+    bool m_pruned = false;
+    std::vector<std::pair<std::int64_t, double>> m_reported;
+    std::set<std::int64_t> m_steps;
+};
+
+double recentNoise(const std::vector<double>& values, int window)
+{
+    if (values.size() < 2)
+        return 0;
+    std::size_t n = std::min(values.size(), static_cast<std::size_t>(std::max(window, 2)));
+    return relativeStddev(std::span<const double>(values.data() + values.size() - n, n));
+}
 
 } // namespace
 
@@ -79,8 +102,8 @@ Result<Measurement> measure(engine::WorkloadSession& session, engine::RunContext
 {
     if (rules.minSamples < 1 || rules.maxSamples < rules.minSamples)
         return fail(ErrorCode::InvalidArgument,
-            fmt::format("measurement rules need 1 <= min_samples ({}) <= max_samples ({})", rules.minSamples,
-                rules.maxSamples),
+            fmt::format(
+                "measurement rules need 1 <= min_samples ({}) <= max_samples ({})", rules.minSamples, rules.maxSamples),
             LWB_WHERE);
     if (rules.mode == MeasurementMode::TimeToTargetLoss && !rules.targetLoss)
         return fail(ErrorCode::InvalidArgument, "time-to-target-loss measurement needs target_loss", LWB_WHERE);
@@ -100,10 +123,9 @@ Result<Measurement> measure(engine::WorkloadSession& session, engine::RunContext
             return fail(std::move(window).error());
         }
         trainingSeconds += window->seconds;
-        for (const auto& point : window->intermediate) {
-            m.intermediate.push_back(point);
-            lastLoss = point.second;
-        }
+        ctx.addUnreported(window->intermediate);
+        if (!ctx.reported().empty())
+            lastLoss = ctx.reported().back().second;
         if (auto it = window->metrics.find("loss"); it != window->metrics.end())
             lastLoss = it->second;
         if (measured) {
@@ -181,6 +203,7 @@ Result<Measurement> measure(engine::WorkloadSession& session, engine::RunContext
     }
     if (ctx.pruned())
         m.stopReason = StopReason::Pruned;
+    m.intermediate = ctx.reported();
     for (const auto& [name, value] : session.summary())
         m.summary.emplace(name, value);
     for (const auto& [name, values] : m.samples)

@@ -9,28 +9,31 @@
 namespace lwb::workbench {
 namespace {
 
-    double sortedQuantile(const std::vector<double>& sorted, double q)
-    {
-        if (sorted.empty())
-            return 0;
-        double pos = q * static_cast<double>(sorted.size() - 1);
-        auto lo = static_cast<std::size_t>(std::floor(pos));
-        auto hi = std::min(lo + 1, sorted.size() - 1);
-        double frac = pos - static_cast<double>(lo);
-        return sorted[lo] * (1 - frac) + sorted[hi] * frac;
-    }
+double sortedQuantile(const std::vector<double>& sorted, double q)
+{
+    if (sorted.empty())
+        return 0;
+    double pos = q * static_cast<double>(sorted.size() - 1);
+    auto lo = static_cast<std::size_t>(std::floor(pos));
+    auto hi = std::min(lo + 1, sorted.size() - 1);
+    double frac = pos - static_cast<double>(lo);
+    return sorted[lo] * (1 - frac) + sorted[hi] * frac;
+}
 
-    double normalCdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+double normalCdf(double z)
+{
+    return 0.5 * std::erfc(-z / std::sqrt(2.0));
+}
 
-    /// Binomial(n, 1/2) CDF at k.
-    double binomialHalfCdf(int n, int k)
-    {
-        double sum = 0;
-        double logHalfN = n * std::log(0.5);
-        for (int i = 0; i <= k; ++i)
-            sum += std::exp(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) + logHalfN);
-        return sum;
-    }
+/// Binomial(n, 1/2) CDF at k.
+double binomialHalfCdf(int n, int k)
+{
+    double sum = 0;
+    double logHalfN = n * std::log(0.5);
+    for (int i = 0; i <= k; ++i)
+        sum += std::exp(std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) + logHalfN);
+    return sum;
+}
 
 } // namespace
 
@@ -46,9 +49,15 @@ double quantile(std::span<const double> values, double q)
     return sortedQuantile(sorted, q);
 }
 
-double median(std::span<const double> values) { return quantile(values, 0.5); }
+double median(std::span<const double> values)
+{
+    return quantile(values, 0.5);
+}
 
-double relativeStddev(std::span<const double> values) { return summarize(values).relativeStddev(); }
+double relativeStddev(std::span<const double> values)
+{
+    return summarize(values).relativeStddev();
+}
 
 Distribution summarize(std::span<const double> values)
 {

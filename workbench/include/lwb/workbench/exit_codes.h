@@ -14,6 +14,9 @@ enum class ExitCode : int {
     EnvironmentMismatch = 7, ///< the hardware/software fingerprint differs from the profile's
 };
 
-inline int toInt(ExitCode code) { return static_cast<int>(code); }
+inline int toInt(ExitCode code)
+{
+    return static_cast<int>(code);
+}
 
 } // namespace lwb::workbench

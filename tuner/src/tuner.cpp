@@ -2,5 +2,5 @@
 #include "lwb/tuner/tuner.h"
 
 namespace lwb::tuner {
-int storageSchemaVersion() { return 0; }
+int storageSchemaVersion() { return tunerSchema().latestVersion(); }
 } // namespace lwb::tuner

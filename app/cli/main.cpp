@@ -1,31 +1,15 @@
-// `lwb`: the headless command line of Lepton Workbench (for terminals and CI).
-// Each subcommand maps its outcome to the documented exit codes (workbench/exit_codes.h).
+// `lwb`: the headless command line of Lepton Workbench (for terminals and CI). Each subcommand
+// lives in its own file and maps its outcome to the documented exit codes (exit_codes.h).
+#include "cli_common.h"
+
 #include "lwb/core/log.h"
 #include "lwb/core/version.h"
-#include "lwb/workbench/doctor.h"
-#include "lwb/workbench/exit_codes.h"
-
-#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <exception>
-#include <iostream>
 
 using lwb::workbench::ExitCode;
-
-namespace {
-
-int runDoctor(const std::string& format)
-{
-    lwb::Json report = lwb::workbench::doctorReport();
-    if (format == "json")
-        std::cout << report.dump(2) << "\n";
-    else
-        std::cout << lwb::workbench::formatDoctorText(report);
-    return lwb::workbench::toInt(ExitCode::Ok);
-}
-
-} // namespace
+using lwb::workbench::toInt;
 
 int main(int argc, char** argv)
 {
@@ -38,30 +22,41 @@ int main(int argc, char** argv)
     app.footer("Exit codes: 0 ok, 1 check failed, 2 interrupted, 3 internal error, 4 usage/config error,\n"
                "            5 nothing feasible, 6 inconclusive measurement, 7 environment mismatch.");
 
-    std::string doctorFormat = "text";
-    CLI::App* doctor = app.add_subcommand("doctor", "Show this machine's fingerprint and which backends and capture "
-                                                    "sources are usable (and why not)");
-    doctor->add_option("--format", doctorFormat, "text or json")->check(CLI::IsMember({"text", "json"}));
+    std::vector<lwb::cli::Command> commands;
+    commands.push_back(lwb::cli::addTuneCommand(app));
+    commands.push_back(lwb::cli::addRunCommand(app));
+    for (auto& c : lwb::cli::addTraceCommands(app))
+        commands.push_back(std::move(c));
+    for (auto& c : lwb::cli::addStudyCommands(app))
+        commands.push_back(std::move(c));
+    for (auto& c : lwb::cli::addProfileCommands(app))
+        commands.push_back(std::move(c));
+    commands.push_back(lwb::cli::addCompareCommand(app));
+    commands.push_back(lwb::cli::addReportCommand(app));
+    commands.push_back(lwb::cli::addDoctorCommand(app));
 
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         app.exit(e);
-        return lwb::workbench::toInt(ExitCode::UsageError);
+        return toInt(ExitCode::UsageError);
     }
     lwb::log::init(logLevel);
 
     try {
-        if (doctor->parsed())
-            return runDoctor(doctorFormat);
-        std::cout << app.help();
-        return lwb::workbench::toInt(ExitCode::Ok);
+        for (auto& command : commands)
+            if (command.app->parsed())
+                return command.run();
+        std::printf("%s", app.help().c_str());
+        return toInt(ExitCode::Ok);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "lwb: internal error: %s\n", e.what());
-        return lwb::workbench::toInt(ExitCode::InternalError);
+        return toInt(ExitCode::InternalError);
     }
 }

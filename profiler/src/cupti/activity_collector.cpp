@@ -113,8 +113,11 @@ Trace ActivityCollector::finish()
     if (dropped > 0) {
         std::string reason = "CUPTI dropped " + std::to_string(dropped) + " records";
         if (declined > 0)
-            reason += " (the activity buffer limit of " + std::to_string(m_options.maxBufferMemory >> 20)
-                + " MiB was reached " + std::to_string(declined) + " times: the writer fell behind)";
+            reason += " (the activity buffer limit of "
+                + (m_options.maxBufferMemory >= (std::size_t {1} << 20)
+                        ? std::to_string(m_options.maxBufferMemory >> 20) + " MiB"
+                        : std::to_string(m_options.maxBufferMemory >> 10) + " KiB")
+                + " was reached " + std::to_string(declined) + " times: the writer fell behind)";
         else
             reason += " (activity buffers were full)";
         m_mapper.addDropped(dropped, reason);

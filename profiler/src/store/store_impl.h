@@ -58,6 +58,7 @@ struct TraceStore::Impl {
     struct TrackRow {
         std::int64_t trackId = -1;
         std::uint32_t processId = 0;
+        std::int64_t firstNs = 0, lastNs = 0;
         std::array<std::int64_t, kTableCount> tableCount {};
         std::array<std::int64_t, kTableCount> tableMaxDuration {};
     };

@@ -96,7 +96,8 @@ Result<TraceStore::Impl::TrackRow> TraceStore::Impl::track(std::int64_t traceId,
     if (cached != trackCache.end())
         return cached->second;
     LWB_ASSIGN_OR_RETURN(auto* stmt,
-        statement("SELECT trackId, processId FROM lwb_trace_tracks WHERE traceId=?1 AND deviceId=?2 AND streamId=?3"));
+        statement("SELECT trackId, processId, firstNs, lastNs FROM lwb_trace_tracks WHERE traceId=?1 AND deviceId=?2 AND "
+                  "streamId=?3"));
     LWB_RETURN_IF_ERROR(stmt->bindAll(traceId, key.device, static_cast<std::int64_t>(key.stream)));
     LWB_ASSIGN_OR_RETURN(bool row, stmt->step());
     if (!row)
@@ -105,6 +106,8 @@ Result<TraceStore::Impl::TrackRow> TraceStore::Impl::track(std::int64_t traceId,
     TrackRow out;
     out.trackId = stmt->columnInt(0);
     out.processId = static_cast<std::uint32_t>(stmt->columnInt(1));
+    out.firstNs = stmt->columnInt(2);
+    out.lastNs = stmt->columnInt(3);
     LWB_ASSIGN_OR_RETURN(auto* tables,
         statement("SELECT tableName, recordCount, maxDurationNs FROM lwb_trace_track_tables WHERE traceId=?1 AND "
                   "trackId=?2"));
@@ -203,7 +206,7 @@ Result<std::vector<OverviewBucket>> TraceStore::Impl::overview(std::int64_t trac
     std::int64_t width = (t1 - t0 + buckets - 1) / buckets;
     std::vector<OverviewBucket> out(static_cast<std::size_t>(buckets));
     for (int j = 0; j < buckets; ++j) {
-        out[j].startNs = t0 + j * width;
+        out[j].startNs = std::min(t1, t0 + j * width);
         out[j].endNs = std::min(t1, t0 + (j + 1) * width);
     }
     std::vector<std::int64_t> topBusy(out.size(), -1);
@@ -261,7 +264,10 @@ Result<std::vector<OverviewBucket>> TraceStore::Impl::overview(std::int64_t trac
         std::int64_t j = std::clamp<std::int64_t>((std::max(start, t0) - t0) / width, 0, buckets - 1);
         out[j].count += count;
         LWB_ASSIGN_OR_RETURN(std::string top, name(sqlite3_column_int64(h, 3)));
-        addBusy(start, start + levelWidth, sqlite3_column_int64(h, 1), levelWidth, top);
+        // The bucket's busy time lies inside the track's extent: spread it over that part only.
+        std::int64_t lo = std::max(start, row.firstNs), hi = std::min(start + levelWidth, row.lastNs);
+        if (hi > lo)
+            addBusy(lo, hi, sqlite3_column_int64(h, 1), hi - lo, top);
     }
     for (OverviewBucket& b : out)
         b.busyNs = std::min(b.busyNs, b.endNs - b.startNs);

@@ -327,6 +327,8 @@ Result<std::int64_t> TraceStore::Impl::write(const Trace& trace, const TraceMeta
             row.i(traceId).i(t.row.trackId).i(lod.level).i(lod.bucket).i(lod.busyNs).i(lod.count).i(ids[lod.topName]);
             LWB_RETURN_IF_ERROR(row.run(db->handle()));
         }
+        t.row.firstNs = t.firstNs;
+        t.row.lastNs = t.lastNs;
         trackCache[{traceId, key}] = t.row;
     }
 

@@ -1,5 +1,8 @@
-// Knob values, configuration JSON and knob validation shared by all workloads (see workload.h).
+// Knob values, configuration JSON and knob validation shared by all workloads (see workload.h),
+// and the registry of built-in workloads.
 #include "lwb/engine/workload.h"
+
+#include "workloads/builtin.h"
 
 #include <algorithm>
 #include <cmath>
@@ -68,8 +71,8 @@ Result<Config> configFromJson(const Json& json, const std::vector<KnobSpec>& kno
             else if (value.is_number_float() && std::floor(value.get<double>()) == value.get<double>())
                 config[name] = static_cast<std::int64_t>(value.get<double>());
             else
-                return fail(ErrorCode::InvalidArgument, fmt::format("knob '{}' must be an integer, got {}", name,
-                                                            value.dump()), LWB_WHERE);
+                return fail(ErrorCode::InvalidArgument,
+                    fmt::format("knob '{}' must be an integer, got {}", name, value.dump()), LWB_WHERE);
             break;
         case KnobType::Float:
             if (!value.is_number())
@@ -115,9 +118,9 @@ Status validateKnob(const KnobSpec& knob, const KnobValue& value, std::string_vi
         return {};
     }
     case KnobType::Float: {
-        double v = std::holds_alternative<double>(value) ? std::get<double>(value)
+        double v = std::holds_alternative<double>(value)  ? std::get<double>(value)
             : std::holds_alternative<std::int64_t>(value) ? static_cast<double>(std::get<std::int64_t>(value))
-                                                           : std::nan("");
+                                                          : std::nan("");
         if (std::isnan(v))
             return bad("expected a number");
         if (v < knob.min || v > knob.max)
@@ -132,7 +135,7 @@ Status validateKnob(const KnobSpec& knob, const KnobValue& value, std::string_vi
         if (!std::holds_alternative<std::string>(value))
             return bad("expected one of its choices");
         const auto& v = std::get<std::string>(value);
-        if (std::find(knob.choices.begin(), knob.choices.end(), v) == knob.choices.end()) {
+        if (!knob.choices.empty() && std::find(knob.choices.begin(), knob.choices.end(), v) == knob.choices.end()) {
             std::string list;
             for (const auto& c : knob.choices)
                 list += (list.empty() ? "" : ", ") + c;
@@ -171,6 +174,27 @@ Result<Config> Workload::resolve(const Config& partial) const
         config[knob.name] = std::move(value);
     }
     return config;
+}
+
+std::vector<std::string> builtinWorkloadNames()
+{
+    return {"gpt-train", "gpt-infer", "mlp-train", "mlp-infer"};
+}
+
+Result<std::unique_ptr<Workload>> makeBuiltinWorkload(std::string_view name)
+{
+    if (name == "gpt-train")
+        return detail::makeGptTrainWorkload();
+    if (name == "gpt-infer")
+        return detail::makeGptInferWorkload();
+    if (name == "mlp-train")
+        return detail::makeMlpTrainWorkload();
+    if (name == "mlp-infer")
+        return detail::makeMlpInferWorkload();
+    std::string known;
+    for (const auto& n : builtinWorkloadNames())
+        known += (known.empty() ? "" : ", ") + n;
+    return fail(ErrorCode::NotFound, fmt::format("no built-in workload '{}' (known: {})", name, known), LWB_WHERE);
 }
 
 } // namespace lwb::engine

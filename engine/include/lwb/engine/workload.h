@@ -36,7 +36,9 @@ struct KnobSpec {
     double min = 0; ///< Int/Float domain, inclusive
     double max = 0;
     KnobScale scale = KnobScale::Linear;
-    std::vector<std::string> choices; ///< Categorical domain
+    /// Categorical domain. Empty: a free-text value (a file path such as `corpus`), which the
+    /// tuner does not search.
+    std::vector<std::string> choices;
     /// Categorical knobs whose support depends on the backend (precision): backend -> choices it
     /// can run. A choice outside this list is rejected as Unsupported, never silently replaced.
     std::map<std::string, std::vector<std::string>> supportedByBackend;

@@ -1,0 +1,330 @@
+// Shared workload machinery (see common.h).
+#include "workloads/common.h"
+
+#include "lwb/core/clock.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/core.h>
+
+namespace lwb::engine::detail {
+
+KnobSpec intKnob(std::string name, std::string description, std::int64_t value, double min, double max, KnobScale scale,
+    std::string unit)
+{
+    KnobSpec k;
+    k.name = std::move(name);
+    k.type = KnobType::Int;
+    k.description = std::move(description);
+    k.defaultValue = value;
+    k.min = min;
+    k.max = max;
+    k.scale = scale;
+    k.unit = std::move(unit);
+    return k;
+}
+
+KnobSpec floatKnob(
+    std::string name, std::string description, double value, double min, double max, KnobScale scale, std::string unit)
+{
+    KnobSpec k = intKnob(std::move(name), std::move(description), 0, min, max, scale, std::move(unit));
+    k.type = KnobType::Float;
+    k.defaultValue = value;
+    return k;
+}
+
+KnobSpec choiceKnob(std::string name, std::string description, std::string value, std::vector<std::string> choices)
+{
+    KnobSpec k;
+    k.name = std::move(name);
+    k.type = KnobType::Categorical;
+    k.description = std::move(description);
+    k.defaultValue = std::move(value);
+    k.choices = std::move(choices);
+    return k;
+}
+
+KnobSpec textKnob(std::string name, std::string description)
+{
+    return choiceKnob(std::move(name), std::move(description), "", {});
+}
+
+std::map<std::string, std::vector<std::string>> supportedPrecisions(Purpose purpose)
+{
+    std::map<std::string, std::vector<std::string>> out;
+    for (const auto& name : backendNames()) {
+        const BackendFactory* f = findBackend(name);
+        auto& list = out[name];
+        for (auto p : {Precision::Fp32, Precision::Bf16, Precision::Fp16, Precision::Int8}) {
+            DType d = weightDType(p);
+            bool ok = f->supports(Op::Matmul, d);
+            if (purpose == Purpose::Training)
+                ok = ok && p != Precision::Int8 && f->supports(Op::MatmulWeightGrad, d);
+            if (ok)
+                list.emplace_back(precisionName(p));
+        }
+    }
+    return out;
+}
+
+std::vector<KnobSpec> commonKnobs(Purpose purpose, std::int64_t defaultBatch)
+{
+    std::vector<KnobSpec> knobs;
+    knobs.push_back(choiceKnob("backend", "compute backend", "cpu", backendNames()));
+    KnobSpec precision = choiceKnob("precision",
+        purpose == Purpose::Training
+            ? "fp32, or bf16 mixed precision (bf16 matmul operands, fp32 master weights and optimiser state)"
+            : "fp32; bf16; int8 (per-channel s8 weights, per-row s8 activations, s32 accumulation)",
+        "fp32", {"fp32", "bf16", "fp16", "int8"});
+    precision.supportedByBackend = supportedPrecisions(purpose);
+    knobs.push_back(std::move(precision));
+    knobs.push_back(intKnob("batch_size",
+        purpose == Purpose::Training ? "sequences (samples) per micro-batch and replica"
+                                     : "requests per batch and replica",
+        defaultBatch, 1, 4096, KnobScale::PowerOfTwo));
+    knobs.push_back(intKnob("threads", "intra-op threads per replica", 1, 1, 256));
+    knobs.push_back(intKnob("replicas",
+        purpose == Purpose::Training ? "data-parallel replicas (gradients all-reduced every step)"
+                                     : "concurrent inference streams sharing the weights",
+        1, 1, 64));
+    knobs.push_back(
+        floatKnob("memory_limit", "device memory budget in GB; 0 = unlimited", 0.0, 0.0, 1e6, KnobScale::Linear, "GB"));
+    knobs.push_back(intKnob("seed", "seed of the weights and data order", 1337, 0, 2147483647.0));
+    knobs.push_back(textKnob("checkpoint", "safetensors weights to start from (empty: random init from seed)"));
+    return knobs;
+}
+
+std::vector<KnobSpec> gptModelKnobs()
+{
+    return {intKnob("n_layer", "transformer blocks", 6, 1, 96),
+        intKnob("n_embd", "model width (channels); a multiple of n_head", 384, 16, 8192),
+        intKnob("n_head", "attention heads", 6, 1, 128),
+        intKnob("seq_len", "context length (training sequence length; positions of the model)", 256, 2, 8192,
+            KnobScale::Linear, "tokens")};
+}
+
+Status checkGptShape(const Config& config)
+{
+    const std::int64_t embd = intValue(config, "n_embd"), heads = intValue(config, "n_head");
+    if (embd % heads != 0)
+        return fail(ErrorCode::InvalidArgument,
+            fmt::format("invalid value {} for knob 'n_embd': must be a multiple of knob 'n_head' ({})", embd, heads),
+            LWB_WHERE);
+    return {};
+}
+
+std::int64_t intValue(const Config& config, const std::string& name)
+{
+    auto it = config.find(name);
+    if (it == config.end())
+        return 0;
+    if (const auto* v = std::get_if<std::int64_t>(&it->second))
+        return *v;
+    if (const auto* d = std::get_if<double>(&it->second))
+        return static_cast<std::int64_t>(*d);
+    return 0;
+}
+
+double floatValue(const Config& config, const std::string& name)
+{
+    auto it = config.find(name);
+    if (it == config.end())
+        return 0;
+    if (const auto* d = std::get_if<double>(&it->second))
+        return *d;
+    if (const auto* v = std::get_if<std::int64_t>(&it->second))
+        return static_cast<double>(*v);
+    return 0;
+}
+
+std::string textValue(const Config& config, const std::string& name)
+{
+    auto it = config.find(name);
+    if (it == config.end())
+        return {};
+    if (const auto* s = std::get_if<std::string>(&it->second))
+        return *s;
+    return knobValueToString(it->second);
+}
+
+Result<Config> resolveCommon(const Workload& workload, const Config& partial, Purpose purpose)
+{
+    LWB_ASSIGN_OR_RETURN(Config config, workload.Workload::resolve(partial));
+    const std::string backend = textValue(config, "backend");
+    const std::string precision = textValue(config, "precision");
+    if (purpose == Purpose::Training && precision == "int8")
+        return fail(ErrorCode::Unsupported,
+            fmt::format("precision 'int8' is for inference only ({} trains in fp32 or bf16)", workload.name()),
+            LWB_WHERE);
+    auto specs = workload.knobs();
+    if (const KnobSpec* k = findKnob(specs, "precision"))
+        LWB_RETURN_IF_ERROR(validateKnob(*k, config.at("precision"), backend));
+    if (const BackendFactory* f = findBackend(backend); f && f->unavailableReason) {
+        if (std::string why = f->unavailableReason(); !why.empty())
+            return fail(
+                ErrorCode::Unavailable, fmt::format("backend '{}' cannot run here: {}", backend, why), LWB_WHERE);
+    }
+    return config;
+}
+
+// ---- replicas --------------------------------------------------------------------------------
+
+Status ReplicaSet::run(const std::function<Status(int)>& fn)
+{
+    std::vector<Status> results(backends.size());
+    pool->run([&](int r) {
+        try {
+            results[static_cast<std::size_t>(r)] = fn(r);
+        } catch (const std::exception& e) {
+            results[static_cast<std::size_t>(r)]
+                = fail(ErrorCode::Internal, std::string("unexpected exception: ") + e.what(), LWB_WHERE);
+        }
+    });
+    for (auto& s : results)
+        if (!s)
+            return s;
+    return {};
+}
+
+Result<ReplicaSet> makeReplicas(
+    const std::string& backend, int threads, int replicas, std::shared_ptr<MemoryTracker> tracker)
+{
+    ReplicaSet set;
+    set.tracker = std::move(tracker);
+    set.threads = threads;
+    BackendOptions options;
+    options.threads = threads;
+    options.memory = set.tracker;
+    for (int r = 0; r < replicas; ++r) {
+        LWB_ASSIGN_OR_RETURN(auto b, createBackend(backend, options));
+        set.backends.push_back(std::move(b));
+    }
+    set.pool = std::make_unique<cpu::ThreadPool>(replicas);
+    return set;
+}
+
+Result<ReplicaSet> planMemory(const std::string& backend, int threads, int replicas, std::int64_t limitBytes,
+    const std::function<Status(ReplicaSet&)>& allocate, std::int64_t* plannedBytes)
+{
+    MemoryStats planned;
+    {
+        auto planTracker = std::make_shared<MemoryTracker>(limitBytes, MemoryTracker::Mode::Plan);
+        LWB_ASSIGN_OR_RETURN(ReplicaSet plan, makeReplicas(backend, threads, replicas, planTracker));
+        LWB_RETURN_IF_ERROR(allocate(plan));
+        planned = planTracker->stats();
+    }
+    if (plannedBytes)
+        *plannedBytes = planned.peakBytes;
+    if (limitBytes > 0 && planned.peakBytes > limitBytes)
+        return fail(ErrorCode::OutOfMemory,
+            fmt::format("out of device memory: this configuration needs {} but memory_limit is {:.1f} MB; nothing "
+                        "was allocated",
+                planned.describe(), static_cast<double>(limitBytes) / 1e6),
+            LWB_WHERE);
+    return makeReplicas(backend, threads, replicas, std::make_shared<MemoryTracker>(limitBytes));
+}
+
+// ---- training --------------------------------------------------------------------------------
+
+double learningRate(const TrainHyper& h, std::int64_t step)
+{
+    if (step < h.warmupSteps)
+        return h.lr * static_cast<double>(step + 1) / static_cast<double>(h.warmupSteps);
+    double denom = static_cast<double>(std::max<std::int64_t>(1, h.maxSteps - h.warmupSteps));
+    double progress = std::min(1.0, static_cast<double>(step - h.warmupSteps) / denom);
+    double minLr = h.minLrFraction * h.lr;
+    return minLr + 0.5 * (h.lr - minLr) * (1.0 + std::cos(M_PI * progress));
+}
+
+Result<DataParallelOptimizer> DataParallelOptimizer::create(
+    ReplicaSet& replicas, const Tensor& params, std::vector<Tensor> grads)
+{
+    DataParallelOptimizer opt;
+    opt.m_params = params;
+    opt.m_grads = std::move(grads);
+    Backend& be = replicas.primary();
+    LWB_ASSIGN_OR_RETURN(opt.m_m, be.allocate({params.numel()}, DType::F32, MemoryKind::OptimizerState));
+    LWB_ASSIGN_OR_RETURN(opt.m_v, be.allocate({params.numel()}, DType::F32, MemoryKind::OptimizerState));
+    for (int r = 0; r < replicas.size(); ++r) {
+        LWB_ASSIGN_OR_RETURN(auto slot, be.allocate({1}, DType::F32, MemoryKind::Workspace));
+        opt.m_norms.push_back(std::move(slot));
+    }
+    return opt;
+}
+
+Result<double> DataParallelOptimizer::step(
+    ReplicaSet& replicas, std::int64_t step, double lr, const TrainHyper& hyper, OpObserver* observer)
+{
+    const int R = replicas.size();
+    const std::int64_t n = m_params.numel();
+    std::vector<float> partial(static_cast<std::size_t>(R), 0.0f);
+    auto chunkOf = [&](const Tensor& t, int r) {
+        auto [b, e] = cpu::ThreadPool::chunk(n, 16, R, r);
+        return std::pair {t.view(b, {e - b}), e > b};
+    };
+    // Reduce-scatter (replica r sums chunk r of every replica's gradients into replica 0's
+    // buffer, in replica order) and the chunk's sum of squares.
+    LWB_RETURN_IF_ERROR(replicas.run([&](int r) -> Status {
+        Backend& be = *replicas.backends[static_cast<std::size_t>(r)];
+        std::int64_t start = observer && R > 1 ? monotonicNs() : 0;
+        auto [g0, any] = chunkOf(m_grads[0], r);
+        if (!any)
+            return {};
+        for (int j = 1; j < R; ++j)
+            be.add(g0, g0, chunkOf(m_grads[static_cast<std::size_t>(j)], r).first);
+        if (observer && R > 1) {
+            OpEvent e;
+            e.name = "allreduce_reduce_scatter";
+            e.category = OpCategory::Communication;
+            e.stream = static_cast<std::uint32_t>(r * replicas.threads);
+            e.startNs = start;
+            e.endNs = monotonicNs();
+            e.bytes = static_cast<double>(g0.bytes()) * R;
+            e.step = step;
+            observer->onOp(e);
+        }
+        be.sumSquares(m_norms[static_cast<std::size_t>(r)], g0);
+        be.copyToHost(&partial[static_cast<std::size_t>(r)], m_norms[static_cast<std::size_t>(r)]);
+        return be.synchronize();
+    }));
+    double total = 0;
+    for (float p : partial)
+        total += p;
+    const double norm = std::sqrt(total);
+    if (!std::isfinite(norm))
+        return fail(ErrorCode::NumericalError,
+            fmt::format(
+                "training diverged: the gradient norm is {} at step {} (the update was not applied)", norm, step),
+            LWB_WHERE);
+    const double clip = hyper.gradClip > 0 && norm > hyper.gradClip ? hyper.gradClip / (norm + 1e-6) : 1.0;
+    AdamWStep s;
+    s.lr = static_cast<float>(lr);
+    s.beta1 = static_cast<float>(hyper.beta1);
+    s.beta2 = static_cast<float>(hyper.beta2);
+    s.eps = static_cast<float>(hyper.eps);
+    s.weightDecay = static_cast<float>(hyper.weightDecay);
+    s.gradScale = static_cast<float>(clip);
+    s.t = step;
+    LWB_RETURN_IF_ERROR(replicas.run([&](int r) -> Status {
+        Backend& be = *replicas.backends[static_cast<std::size_t>(r)];
+        auto [p, any] = chunkOf(m_params, r);
+        if (any)
+            be.adamw(p, chunkOf(m_grads[0], r).first, chunkOf(m_m, r).first, chunkOf(m_v, r).first, s);
+        return be.synchronize();
+    }));
+    return norm;
+}
+
+double percentile(std::vector<double> values, double q)
+{
+    if (values.empty())
+        return 0;
+    std::sort(values.begin(), values.end());
+    double pos = q / 100.0 * static_cast<double>(values.size() - 1);
+    auto lo = static_cast<std::size_t>(std::floor(pos));
+    auto hi = std::min(values.size() - 1, lo + 1);
+    double frac = pos - static_cast<double>(lo);
+    return values[lo] * (1 - frac) + values[hi] * frac;
+}
+
+} // namespace lwb::engine::detail

@@ -1,0 +1,114 @@
+// Pieces shared by the built-in workloads: knob builders and readers, the replica set (one
+// backend per replica sharing one device memory tracker, a thread per replica), the two-pass
+// memory planning that makes out-of-memory happen before anything is allocated, the
+// data-parallel optimiser step (reduce-scatter, global grad-norm clip, AdamW by chunks), the
+// learning-rate schedule and percentiles.
+#pragma once
+
+#include "lwb/engine/backend.h"
+#include "lwb/engine/precision.h"
+#include "lwb/engine/workload.h"
+
+#include "cpu/thread_pool.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lwb::engine::detail {
+
+// ---- knobs -----------------------------------------------------------------------------------
+
+KnobSpec intKnob(std::string name, std::string description, std::int64_t value, double min, double max,
+    KnobScale scale = KnobScale::Linear, std::string unit = "");
+KnobSpec floatKnob(std::string name, std::string description, double value, double min, double max,
+    KnobScale scale = KnobScale::Linear, std::string unit = "");
+KnobSpec choiceKnob(std::string name, std::string description, std::string value, std::vector<std::string> choices);
+/// A free-text knob (a file path): categorical with no choices; not searchable.
+KnobSpec textKnob(std::string name, std::string description);
+
+enum class Purpose { Training, Inference };
+/// backend, precision (with supportedByBackend from the registry), threads, replicas,
+/// batch_size, memory_limit, seed.
+std::vector<KnobSpec> commonKnobs(Purpose purpose, std::int64_t defaultBatch);
+/// Backend -> precisions it runs for `purpose` on this machine.
+std::map<std::string, std::vector<std::string>> supportedPrecisions(Purpose purpose);
+/// Base resolve + the precision/backend check (Unsupported when the backend cannot run it).
+Result<Config> resolveCommon(const Workload& workload, const Config& partial, Purpose purpose);
+
+/// n_layer, n_embd, n_head, seq_len (GPT model shape knobs) and their cross-check.
+std::vector<KnobSpec> gptModelKnobs();
+Status checkGptShape(const Config& config);
+std::int64_t intValue(const Config& config, const std::string& name);
+double floatValue(const Config& config, const std::string& name);
+std::string textValue(const Config& config, const std::string& name);
+
+// ---- replicas and memory planning ------------------------------------------------------------
+
+/// The device state of a session: backends (one per replica) over one memory tracker.
+struct ReplicaSet {
+    std::shared_ptr<MemoryTracker> tracker;
+    std::vector<std::unique_ptr<Backend>> backends;
+    std::unique_ptr<cpu::ThreadPool> pool; ///< one thread per replica (the caller is replica 0)
+    int threads = 1;
+    Backend& primary() { return *backends.front(); }
+    int size() const { return static_cast<int>(backends.size()); }
+    /// Runs fn(replica) on every replica's thread; returns the first error.
+    Status run(const std::function<Status(int)>& fn);
+};
+
+Result<ReplicaSet> makeReplicas(
+    const std::string& backend, int threads, int replicas, std::shared_ptr<MemoryTracker> tracker);
+
+/// Runs `allocate` once in a planning pass (nothing is allocated, only counted) and fails with
+/// OutOfMemory when the footprint exceeds `limitBytes` (> 0); otherwise returns a real
+/// ReplicaSet on which the caller allocates for real. `allocate` must only allocate.
+Result<ReplicaSet> planMemory(const std::string& backend, int threads, int replicas, std::int64_t limitBytes,
+    const std::function<Status(ReplicaSet&)>& allocate, std::int64_t* plannedBytes);
+
+// ---- training --------------------------------------------------------------------------------
+
+struct TrainHyper {
+    double lr = 6e-4;
+    std::int64_t warmupSteps = 10;
+    std::int64_t maxSteps = 1000;
+    double minLrFraction = 0.1;
+    double weightDecay = 0.1;
+    double gradClip = 1.0; ///< 0: no clipping
+    double beta1 = 0.9, beta2 = 0.95, eps = 1e-8;
+};
+/// Linear warmup to lr over warmupSteps, then cosine decay to minLrFraction * lr at maxSteps
+/// (0-based step; the PyTorch peer's schedule).
+double learningRate(const TrainHyper& hyper, std::int64_t step);
+
+/// One optimiser update across replicas: grads of replica r are summed into replica 0's buffer
+/// chunk by chunk (replica r owns chunk r), the global norm is reduced in replica order, then
+/// each replica clips and applies AdamW to its chunk. Returns the (pre-clip) gradient norm;
+/// NumericalError when it is not finite (the update is skipped).
+class DataParallelOptimizer {
+public:
+    static Result<DataParallelOptimizer> create(ReplicaSet& replicas, const Tensor& params, std::vector<Tensor> grads);
+    Result<double> step(
+        ReplicaSet& replicas, std::int64_t step, double lr, const TrainHyper& hyper, OpObserver* observer);
+
+private:
+    Tensor m_params, m_m, m_v;
+    std::vector<Tensor> m_grads, m_norms;
+};
+
+// ---- statistics ------------------------------------------------------------------------------
+
+/// Linear-interpolated percentile (q in [0, 100]) of a copy of `values`.
+double percentile(std::vector<double> values, double q);
+/// Catches exceptions at the library boundary.
+template <typename F> auto guarded(F&& fn) -> decltype(fn())
+{
+    try {
+        return fn();
+    } catch (const std::exception& e) {
+        return fail(ErrorCode::Internal, std::string("unexpected exception: ") + e.what(), LWB_WHERE);
+    }
+}
+
+} // namespace lwb::engine::detail

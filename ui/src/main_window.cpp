@@ -19,7 +19,8 @@ QString aboutText()
                           "Bayesian optimisation of configurations, tuned profiles and a CI gate.</p>"
                           "<p>Build: %2</p>")
         .arg(QString::fromUtf8(workbenchVersion().data(), static_cast<int>(workbenchVersion().size())),
-            QString::fromUtf8(workbenchBuildDescription().data(), static_cast<int>(workbenchBuildDescription().size())));
+            QString::fromUtf8(
+                workbenchBuildDescription().data(), static_cast<int>(workbenchBuildDescription().size())));
 }
 
 MainWindow::MainWindow(QWidget* parent)

@@ -8,6 +8,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <new>
+#include <type_traits>
 #include <unordered_map>
 
 namespace lwb::profiler {
@@ -35,21 +37,31 @@ bool CaptureSchedule::finishedAfter(std::int64_t ordinal) const
 
 struct HostOpTracer::ThreadBuffer {
     static constexpr std::size_t kChunk = 8192;
-    std::vector<std::vector<OpEvent>> chunks;
+    struct Free {
+        void operator()(OpEvent* p) const { ::operator delete(p); }
+    };
+    std::vector<std::unique_ptr<OpEvent, Free>> chunks; ///< raw storage: only [0, used) is constructed
+    OpEvent* cursor = nullptr;
+    OpEvent* limit = nullptr;
     std::size_t count = 0;
     std::int64_t dropped = 0;
     long osThreadId = 0;
 
     void append(const OpEvent& event)
     {
-        if (chunks.empty() || chunks.back().size() == kChunk) {
-            chunks.emplace_back();
-            chunks.back().reserve(kChunk);
+        if (cursor == limit) {
+            auto* chunk = static_cast<OpEvent*>(::operator new(sizeof(OpEvent) * kChunk));
+            chunks.emplace_back(chunk);
+            cursor = chunk;
+            limit = chunk + kChunk;
         }
-        chunks.back().push_back(event);
+        new (cursor++) OpEvent(event); // trivially copyable: a 64-byte copy
         ++count;
     }
+    /// Events of chunk i.
+    std::size_t used(std::size_t i) const { return i + 1 < chunks.size() ? kChunk : kChunk - (limit - cursor); }
 };
+static_assert(std::is_trivially_copyable_v<OpEvent> && std::is_trivially_destructible_v<OpEvent>);
 
 namespace {
     std::atomic<std::uint64_t> g_nextTracerId {1};
@@ -62,7 +74,8 @@ namespace {
         HostOpTracer::ThreadBuffer* buffers[kSlots] = {};
         int next = 0;
     };
-    thread_local LocalCache t_cache;
+    // initial-exec: a direct %fs-relative access instead of a __tls_get_addr call per op.
+    thread_local LocalCache t_cache __attribute__((tls_model("initial-exec")));
 
     RecordKind kindOf(OpCategory category)
     {
@@ -198,8 +211,12 @@ Trace HostOpTracer::finish()
 
     for (const auto& buffer : m_buffers) {
         trace.stats.droppedRecords += buffer->dropped;
-        for (const auto& chunk : buffer->chunks) {
-            for (const OpEvent& e : chunk) {
+        std::uint32_t lastStream = 0;
+        bool named = false;
+        for (std::size_t c = 0; c < buffer->chunks.size(); ++c) {
+            const OpEvent* events = buffer->chunks[c].get();
+            for (std::size_t i = 0, n = buffer->used(c); i < n; ++i) {
+                const OpEvent& e = events[i];
                 ActivityRecord r;
                 r.kind = kindOf(e.category);
                 r.category = e.category;
@@ -214,10 +231,12 @@ Trace HostOpTracer::finish()
                 r.bytes = static_cast<std::int64_t>(e.bytes);
                 r.name = r.shortName = intern(e.name);
                 trace.records.push_back(r);
-                TrackKey key {r.device, r.stream};
-                if (key.isHost() && !trace.trackNames.count(key))
-                    trace.trackNames[key]
-                        = "CPU thread " + std::to_string(e.stream) + " (tid " + std::to_string(buffer->osThreadId) + ")";
+                if (r.device == kHostDevice && (!named || e.stream != lastStream)) {
+                    named = true;
+                    lastStream = e.stream;
+                    trace.trackNames.try_emplace(TrackKey {kHostDevice, e.stream},
+                        "CPU thread " + std::to_string(e.stream) + " (tid " + std::to_string(buffer->osThreadId) + ")");
+                }
             }
         }
     }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <tuple>
 #include <unordered_map>
 
 namespace lwb::profiler {
@@ -25,20 +26,23 @@ namespace {
 
     std::string deviceGroup(std::int32_t device) { return device < 0 ? "cpu" : "gpu" + std::to_string(device); }
 
-    std::string groupOf(const ActivityRecord& r)
+    constexpr const char* kGroupNames[] = {"gpu_kernel", "gpu_graph", "cpu_op", "memcpy", "memset", "api", "sync"};
+    constexpr std::uint32_t kNoGroup = 7;
+
+    std::uint32_t groupOf(const ActivityRecord& r)
     {
         switch (r.kind) {
-        case RecordKind::Kernel: return r.device < 0 ? "cpu_op" : "gpu_kernel";
-        case RecordKind::Graph: return "gpu_graph";
-        case RecordKind::Memcpy: return "memcpy";
-        case RecordKind::Memset: return "memset";
+        case RecordKind::Kernel: return r.device < 0 ? 2 : 0;
+        case RecordKind::Graph: return 1;
+        case RecordKind::Memcpy: return 3;
+        case RecordKind::Memset: return 4;
         case RecordKind::Runtime:
-        case RecordKind::Driver: return "api";
-        case RecordKind::Sync: return "sync";
+        case RecordKind::Driver: return 5;
+        case RecordKind::Sync: return 6;
         case RecordKind::Marker:
         case RecordKind::Overhead: break;
         }
-        return {};
+        return kNoGroup;
     }
 
     /// Merged busy segments of intervals sorted by start; each segment remembers its last record.
@@ -116,20 +120,26 @@ namespace {
             u.lastNs = std::max(u.lastNs, s.end);
         u.busyNs = totalOf(segments);
         u.idleNs = (u.lastNs - u.firstNs) - u.busyNs;
+        // All gaps feed the statistics; only the 10 longest get names (strings cost at 1M gaps).
         std::vector<std::int64_t> gapDurations;
-        std::vector<Gap> gaps;
+        std::vector<std::pair<std::int64_t, std::size_t>> longest; // (-duration, segment index)
+        gapDurations.reserve(segments.size());
+        longest.reserve(segments.size());
         for (std::size_t i = 1; i < segments.size(); ++i) {
+            gapDurations.push_back(segments[i].start - segments[i - 1].end);
+            longest.emplace_back(-(segments[i].start - segments[i - 1].end), i);
+        }
+        std::size_t keep = std::min<std::size_t>(10, longest.size());
+        std::partial_sort(longest.begin(), longest.begin() + static_cast<std::ptrdiff_t>(keep), longest.end());
+        std::vector<Gap> gaps;
+        for (std::size_t k = 0; k < keep; ++k) {
+            std::size_t i = longest[k].second;
             Gap g {segments[i - 1].end, segments[i].start, trace.nameOf(*segments[i - 1].last),
                 trace.nameOf(*segments[i].first), -1};
             g.step = stepAt(steps, g.startNs);
-            gapDurations.push_back(g.endNs - g.startNs);
             gaps.push_back(std::move(g));
         }
-        u.gaps = DurationStats::of(gapDurations);
-        std::stable_sort(gaps.begin(), gaps.end(),
-            [](const Gap& a, const Gap& b) { return (a.endNs - a.startNs) > (b.endNs - b.startNs); });
-        if (gaps.size() > 10)
-            gaps.resize(10);
+        u.gaps = DurationStats::of(std::move(gapDurations));
         u.largestGaps = std::move(gaps);
         return u;
     }
@@ -174,23 +184,24 @@ namespace {
     void attribute(const Trace& trace, const std::vector<Interval>& primary, std::vector<StepBreakdown>& steps,
         std::vector<AttributionEntry>& out)
     {
-        std::map<std::pair<std::string, bool>, AttributionEntry> entries;
-        auto entry = [&](const std::string& name, bool idle) -> AttributionEntry& {
-            auto [it, inserted] = entries.try_emplace({name, idle});
-            if (inserted) {
-                it->second.name = name;
-                it->second.idle = idle;
-            }
-            return it->second;
+        struct Share {
+            double wallNs = 0;
+            std::int64_t count = 0;
         };
-        static const std::string kEndOfStep = "(end of step)";
+        // Key: idle flag << 32 | name id; kNoString names "(end of step)".
+        std::unordered_map<std::uint64_t, Share> shares;
+        auto share = [&](StringId name, bool idle) -> Share& {
+            return shares[(std::uint64_t {idle} << 32) | name];
+        };
         std::size_t firstCandidate = 0;
+        std::vector<Interval> clipped;
+        std::vector<std::size_t> active;
         for (StepBreakdown& step : steps) {
             // Clip the records overlapping the step (primary is sorted by start).
             while (firstCandidate < primary.size() && primary[firstCandidate].start < step.startNs
                 && primary[firstCandidate].end <= step.startNs)
                 ++firstCandidate;
-            std::vector<Interval> clipped;
+            clipped.clear();
             for (std::size_t i = firstCandidate; i < primary.size() && primary[i].start < step.endNs; ++i) {
                 const Interval& iv = primary[i];
                 if (iv.end <= step.startNs)
@@ -203,14 +214,14 @@ namespace {
                 if (hi > lo)
                     clipped.push_back({lo, hi, iv.record});
                 else if (hi == lo)
-                    entry(trace.nameOf(*iv.record), false).count++;
+                    share(iv.record->name, false).count++;
             }
             step.busyNs = totalOf(unionOf(clipped));
             step.idleNs = step.wallNs - step.busyNs;
             for (const Interval& iv : clipped)
-                entry(trace.nameOf(*iv.record), false).count++;
+                share(iv.record->name, false).count++;
 
-            std::vector<std::size_t> active;
+            active.clear();
             std::size_t next = 0;
             std::int64_t t = step.startNs;
             while (t < step.endNs) {
@@ -227,23 +238,28 @@ namespace {
                     until = std::min(until, clipped[a].end);
                 auto length = static_cast<double>(until - t);
                 if (active.empty()) {
-                    AttributionEntry& e
-                        = entry(next < clipped.size() ? trace.nameOf(*clipped[next].record) : kEndOfStep, true);
-                    e.wallNs += length;
-                    e.count++;
+                    Share& idle = share(next < clipped.size() ? clipped[next].record->name : kNoString, true);
+                    idle.wallNs += length;
+                    idle.count++;
                 } else {
-                    double share = length / static_cast<double>(active.size());
+                    double part = length / static_cast<double>(active.size());
                     for (std::size_t a : active)
-                        entry(trace.nameOf(*clipped[a].record), false).wallNs += share;
+                        share(clipped[a].record->name, false).wallNs += part;
                 }
                 t = until;
             }
         }
         out.clear();
-        for (auto& [key, e] : entries)
-            out.push_back(std::move(e));
-        std::stable_sort(out.begin(), out.end(),
-            [](const AttributionEntry& a, const AttributionEntry& b) { return a.wallNs > b.wallNs; });
+        for (const auto& [key, value] : shares) {
+            auto name = static_cast<StringId>(key & 0xFFFFFFFFu);
+            out.push_back({name == kNoString ? std::string("(end of step)") : trace.strings[name], (key >> 32) != 0,
+                value.wallNs, value.count});
+        }
+        std::sort(out.begin(), out.end(), [](const AttributionEntry& a, const AttributionEntry& b) {
+            if (a.wallNs != b.wallNs)
+                return a.wallNs > b.wallNs;
+            return std::tie(a.name, a.idle) < std::tie(b.name, b.idle);
+        });
     }
 
 } // namespace
@@ -253,20 +269,25 @@ DurationStats DurationStats::of(std::vector<std::int64_t> durations)
     DurationStats s;
     if (durations.empty())
         return s;
-    std::sort(durations.begin(), durations.end());
-    s.count = static_cast<std::int64_t>(durations.size());
-    s.totalNs = std::accumulate(durations.begin(), durations.end(), std::int64_t {0});
-    s.meanNs = static_cast<double>(s.totalNs) / static_cast<double>(s.count);
     std::size_t n = durations.size();
-    s.medianNs = n % 2 ? static_cast<double>(durations[n / 2])
-                       : (static_cast<double>(durations[n / 2 - 1]) + static_cast<double>(durations[n / 2])) / 2.0;
-    s.minNs = durations.front();
-    s.maxNs = durations.back();
-    if (n > 1) {
-        double sum = 0;
-        for (std::int64_t d : durations)
-            sum += (static_cast<double>(d) - s.meanNs) * (static_cast<double>(d) - s.meanNs);
-        s.stddevNs = std::sqrt(sum / static_cast<double>(n - 1));
+    s.count = static_cast<std::int64_t>(n);
+    s.totalNs = std::accumulate(durations.begin(), durations.end(), std::int64_t {0});
+    s.meanNs = static_cast<double>(s.totalNs) / static_cast<double>(n);
+    auto [lo, hi] = std::minmax_element(durations.begin(), durations.end());
+    s.minNs = *lo;
+    s.maxNs = *hi;
+    double sum = 0;
+    for (std::int64_t d : durations)
+        sum += (static_cast<double>(d) - s.meanNs) * (static_cast<double>(d) - s.meanNs);
+    s.stddevNs = n > 1 ? std::sqrt(sum / static_cast<double>(n - 1)) : 0;
+    // Median by selection (linear time): a million gaps need no full sort.
+    auto mid = durations.begin() + static_cast<std::ptrdiff_t>(n / 2);
+    std::nth_element(durations.begin(), mid, durations.end());
+    if (n % 2) {
+        s.medianNs = static_cast<double>(*mid);
+    } else {
+        std::int64_t below = *std::max_element(durations.begin(), mid);
+        s.medianNs = (static_cast<double>(below) + static_cast<double>(*mid)) / 2.0;
     }
     return s;
 }
@@ -288,17 +309,18 @@ TraceSummary summarize(const Trace& trace)
     auto [first, last] = trace.span();
     summary.spanNs = last - first;
 
-    // Top ops per group.
-    std::map<std::pair<std::string, std::string>, std::vector<std::int64_t>> durations;
+    // Top ops per group (keyed by group << 32 | name id while counting).
+    std::unordered_map<std::uint64_t, std::vector<std::int64_t>> durations;
     for (const ActivityRecord& r : trace.records) {
-        std::string group = groupOf(r);
-        if (group.empty() || !r.hasTimestamp())
+        std::uint32_t group = groupOf(r);
+        if (group == kNoGroup || !r.hasTimestamp())
             continue;
-        durations[{group, trace.nameOf(r)}].push_back(r.duration());
+        durations[(std::uint64_t {group} << 32) | r.name].push_back(r.duration());
     }
     std::map<std::string, std::int64_t> groupTotals;
     for (auto& [key, values] : durations) {
-        OpStats op {key.second, key.first, DurationStats::of(std::move(values)), 0};
+        OpStats op {trace.strings[static_cast<StringId>(key & 0xFFFFFFFFu)], kGroupNames[key >> 32],
+            DurationStats::of(std::move(values)), 0};
         groupTotals[op.group] += op.stats.totalNs;
         summary.topOps.push_back(std::move(op));
     }
@@ -306,8 +328,12 @@ TraceSummary summarize(const Trace& trace)
         std::int64_t total = groupTotals[op.group];
         op.percent = total > 0 ? 100.0 * static_cast<double>(op.stats.totalNs) / static_cast<double>(total) : 0;
     }
-    std::stable_sort(summary.topOps.begin(), summary.topOps.end(), [](const OpStats& a, const OpStats& b) {
-        return a.group != b.group ? a.group < b.group : a.stats.totalNs > b.stats.totalNs;
+    std::sort(summary.topOps.begin(), summary.topOps.end(), [](const OpStats& a, const OpStats& b) {
+        if (a.group != b.group)
+            return a.group < b.group;
+        if (a.stats.totalNs != b.stats.totalNs)
+            return a.stats.totalNs > b.stats.totalNs;
+        return a.name < b.name;
     });
 
     // Busy intervals per device group and per track.

@@ -98,9 +98,28 @@ void Trace::merge(const Trace& other)
 
 void Trace::sortByStart()
 {
-    std::stable_sort(records.begin(), records.end(), [](const ActivityRecord& a, const ActivityRecord& b) {
+    auto before = [](const ActivityRecord& a, const ActivityRecord& b) {
         return std::tie(a.start, a.end, a.kind) < std::tie(b.start, b.end, b.kind);
+    };
+    if (std::is_sorted(records.begin(), records.end(), before))
+        return;
+    // Sort small keys (the index breaks ties: stable), then move the records once.
+    struct Key {
+        std::int64_t start, end;
+        std::uint32_t kind, index;
+    };
+    std::vector<Key> keys(records.size());
+    for (std::size_t i = 0; i < records.size(); ++i)
+        keys[i] = {records[i].start, records[i].end, static_cast<std::uint32_t>(records[i].kind),
+            static_cast<std::uint32_t>(i)};
+    std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+        return std::tie(a.start, a.end, a.kind, a.index) < std::tie(b.start, b.end, b.kind, b.index);
     });
+    std::vector<ActivityRecord> sorted;
+    sorted.reserve(records.size());
+    for (const Key& k : keys)
+        sorted.push_back(records[k.index]);
+    records = std::move(sorted);
 }
 
 std::pair<std::int64_t, std::int64_t> Trace::span() const

@@ -1,5 +1,5 @@
 // buildLod(): dense per-bucket arrays for level 0 (at most ~16k buckets by construction of the
-// base width), then each coarser level folds 4 buckets into one.
+// base width), then each coarser level folds kLodFactor buckets into one.
 #include "store/lod.h"
 
 #include "store/store_impl.h"

@@ -1,5 +1,5 @@
 // Level-of-detail rows of one track: level 0 buckets of `baseWidth` ns anchored at the session
-// start, each level 4x coarser, until one bucket covers the track. Busy time is the union of the
+// start, each level kLodFactor (2) times coarser, until one bucket covers the track. Busy time is the union of the
 // records (overlaps not double counted); the top name is the record covering most of a bucket.
 #pragma once
 

@@ -56,7 +56,7 @@ CREATE TABLE lwb_trace_track_tables (
     PRIMARY KEY (traceId, trackId, tableName)
 ) WITHOUT ROWID;
 
--- Level of detail: per track, buckets of lodBaseNs * 4^level ns; only non-empty buckets.
+-- Level of detail: per track, buckets of lodBaseNs * 2^level ns; only non-empty buckets.
 CREATE TABLE lwb_trace_lod (
     traceId     INTEGER NOT NULL,
     trackId     INTEGER NOT NULL,

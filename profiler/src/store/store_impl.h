@@ -42,7 +42,7 @@ inline std::int64_t globalPid(std::uint32_t pid) { return static_cast<std::int64
 std::string_view indexSql();
 
 /// Level-of-detail parameters: the finest bucket width and the factor between levels.
-inline constexpr std::int64_t kLodFactor = 4;
+inline constexpr std::int64_t kLodFactor = 2;
 std::int64_t lodBaseWidth(std::int64_t spanNs);
 
 struct TraceStore::Impl {
@@ -66,6 +66,7 @@ struct TraceStore::Impl {
     Result<TrackRow> track(std::int64_t traceId, const TrackKey& key);
     Result<std::int64_t> lodBase(std::int64_t traceId);
     std::map<std::int64_t, std::int64_t> lodBaseCache;
+    WriteTimings timings;
 
     Result<std::int64_t> write(const Trace& trace, const TraceMeta& meta);
     Result<std::vector<TimelineItem>> loadRange(std::int64_t traceId, const TrackKey& key, std::int64_t t0,

@@ -209,8 +209,10 @@ Result<std::vector<OverviewBucket>> TraceStore::Impl::overview(std::int64_t trac
         out[j].startNs = std::min(t1, t0 + j * width);
         out[j].endNs = std::min(t1, t0 + (j + 1) * width);
     }
-    std::vector<std::int64_t> topBusy(out.size(), -1);
-    auto addBusy = [&](std::int64_t lo, std::int64_t hi, std::int64_t busy, std::int64_t span, const std::string& top) {
+    std::vector<std::int64_t> topBusy(out.size(), -1), topId(out.size(), -1);
+    std::vector<std::string> topText(out.size());
+    auto addBusy = [&](std::int64_t lo, std::int64_t hi, std::int64_t busy, std::int64_t span, std::int64_t nameId,
+                       const std::string* text) {
         // Spread `busy` (inside [lo, hi)) uniformly over the output buckets it overlaps.
         lo = std::max(lo, t0);
         hi = std::min(hi, t1);
@@ -221,7 +223,9 @@ Result<std::vector<OverviewBucket>> TraceStore::Impl::overview(std::int64_t trac
             out[j].busyNs += share;
             if (share > topBusy[j]) {
                 topBusy[j] = share;
-                out[j].topName = top;
+                topId[j] = nameId;
+                if (text)
+                    topText[j] = *text;
             }
             lo = edge;
         }
@@ -237,10 +241,12 @@ Result<std::vector<OverviewBucket>> TraceStore::Impl::overview(std::int64_t trac
             if (item.start >= t0 && item.start < t1)
                 ++out[(item.start - t0) / width].count;
             if (item.end > item.start)
-                addBusy(item.start, item.end, item.end - item.start, item.end - item.start, item.name);
+                addBusy(item.start, item.end, item.end - item.start, item.end - item.start, -1, &item.name);
         }
-        for (OverviewBucket& b : out)
-            b.busyNs = std::min(b.busyNs, b.endNs - b.startNs);
+        for (std::size_t j = 0; j < out.size(); ++j) {
+            out[j].busyNs = std::min(out[j].busyNs, out[j].endNs - out[j].startNs);
+            out[j].topName = std::move(topText[j]);
+        }
         return out;
     }
     int level = 0;
@@ -263,14 +269,17 @@ Result<std::vector<OverviewBucket>> TraceStore::Impl::overview(std::int64_t trac
         std::int64_t count = sqlite3_column_int64(h, 2);
         std::int64_t j = std::clamp<std::int64_t>((std::max(start, t0) - t0) / width, 0, buckets - 1);
         out[j].count += count;
-        LWB_ASSIGN_OR_RETURN(std::string top, name(sqlite3_column_int64(h, 3)));
         // The bucket's busy time lies inside the track's extent: spread it over that part only.
         std::int64_t lo = std::max(start, row.firstNs), hi = std::min(start + levelWidth, row.lastNs);
         if (hi > lo)
-            addBusy(lo, hi, sqlite3_column_int64(h, 1), hi - lo, top);
+            addBusy(lo, hi, sqlite3_column_int64(h, 1), hi - lo, sqlite3_column_int64(h, 3), nullptr);
     }
-    for (OverviewBucket& b : out)
-        b.busyNs = std::min(b.busyNs, b.endNs - b.startNs);
+    for (std::size_t j = 0; j < out.size(); ++j) {
+        out[j].busyNs = std::min(out[j].busyNs, out[j].endNs - out[j].startNs);
+        if (topId[j] >= 0) {
+            LWB_ASSIGN_OR_RETURN(out[j].topName, name(topId[j]));
+        }
+    }
     return out;
 }
 
@@ -293,6 +302,8 @@ Result<TraceStore> TraceStore::open(sql::Database& db)
 }
 
 Result<std::int64_t> TraceStore::write(const Trace& trace, const TraceMeta& meta) { return m_impl->write(trace, meta); }
+
+const WriteTimings& TraceStore::lastWriteTimings() const { return m_impl->timings; }
 
 Result<std::vector<TraceInfo>> TraceStore::listTraces()
 {

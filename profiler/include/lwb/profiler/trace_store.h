@@ -81,6 +81,23 @@ struct OverviewBucket {
     std::string topName; ///< the record covering most of the bucket
 };
 
+/// Seconds spent in each phase of a write().
+struct WritePhases {
+    double summary = 0; ///< summarize() and the record order, in C++
+    double insert = 0; ///< trace row, strings and record rows
+    double index = 0; ///< CREATE INDEX IF NOT EXISTS (real work on the first trace of a file)
+    double tracks = 0; ///< tracks, level-of-detail and summary rows
+    double commit = 0; ///< COMMIT, including the WAL auto-checkpoint
+    double total = 0;
+};
+
+/// Where the time of the last write() went: wall clock and the writing thread's CPU time (the
+/// latter is what a loaded shared machine does not inflate).
+struct WriteTimings {
+    WritePhases wall;
+    WritePhases cpu;
+};
+
 class TraceStore {
 public:
     /// The profiler module's tables (registered with study_file::migrate).
@@ -124,6 +141,8 @@ public:
     Result<std::int64_t> importNsys(const std::filesystem::path& exportPath, const TraceMeta& meta = {});
     /// Deletes a trace and all its rows.
     Status remove(std::int64_t traceId);
+    /// Timings of the last successful write().
+    const WriteTimings& lastWriteTimings() const;
 
     struct Impl; ///< internal
 private:

@@ -11,8 +11,8 @@ struct Run {
     int exitCode = -1;
     std::string out, err;
 };
-Run runProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
-    double timeout = 120)
+Run runProcess(
+    const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {}, double timeout = 120)
 {
     lwb::SubprocessOptions options;
     options.environment = env;

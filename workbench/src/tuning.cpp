@@ -128,7 +128,12 @@ void workerLoop(RunState& state, int& running)
         auto asked = state.study.ask();
         if (!asked) {
             std::lock_guard lock(state.mutex);
-            state.fatal = asked.error();
+            // NotFound: the sampler has nothing left to propose (a finished grid, a discrete space
+            // whose every configuration was tried); the study is done, not broken.
+            if (asked.error().code == ErrorCode::NotFound)
+                state.stopReason = asked.error().message;
+            else
+                state.fatal = asked.error();
             --running;
             return;
         }

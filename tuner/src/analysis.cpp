@@ -74,7 +74,7 @@ Result<std::vector<ParamImportance>> computeImportance(const SpaceCodec& codec, 
 {
     GpFitOptions fit;
     fit.seed = seed;
-    LWB_ASSIGN_OR_RETURN(Surrogate s, fitObjectiveSurrogate(codec, history, objectives, objectiveIndex, 1e-4, fit));
+    LWB_ASSIGN_OR_RETURN(Surrogate s, fitObjectiveSurrogate(codec, history, objectives, objectiveIndex, NoiseModel {}, fit));
     std::size_t freeCount = codec.freeParams().size();
     if (freeCount == 0)
         return std::vector<ParamImportance> {};
@@ -149,7 +149,7 @@ Result<SlicePrediction> computeSlice(const SpaceCodec& codec, const History& his
         return fail(ErrorCode::InvalidArgument, "a slice needs at least 2 points", LWB_WHERE);
     GpFitOptions fit;
     fit.seed = seed;
-    LWB_ASSIGN_OR_RETURN(Surrogate s, fitObjectiveSurrogate(codec, history, objectives, objectiveIndex, 1e-4, fit));
+    LWB_ASSIGN_OR_RETURN(Surrogate s, fitObjectiveSurrogate(codec, history, objectives, objectiveIndex, NoiseModel {}, fit));
 
     Params through = fallbackParams;
     for (const auto& [name, value] : fixedParams)

@@ -35,6 +35,13 @@ struct CholeskyFactor {
 /// `maxTries` steps) until it is positive definite. NumericalError when K holds NaN/Inf or no jitter helps.
 Result<CholeskyFactor> choleskyWithJitter(const MatrixXd& K, int maxTries = 7);
 
+/// Noise variance of the GP: fitted (prior log sn2 ~ N(-4, 1), at least `floor`) or fixed at `floor`
+/// (deterministic objectives: only numerical jitter).
+struct NoiseModel {
+    enum class Kind { Fitted, Fixed } kind = Kind::Fitted;
+    double floor = 1e-4;
+};
+
 /// Independent normal priors on theta (in log space) and box bounds.
 struct GpPrior {
     VectorXd mean; ///< (d + 2)
@@ -42,9 +49,9 @@ struct GpPrior {
     VectorXd lower; ///< (d + 2)
     VectorXd upper; ///< (d + 2)
 
-    /// The defaults that made BO work here: log l ~ N(sqrt2 + log(d)/2, sqrt3) with l in [0.025, 1e3],
-    /// log sf2 ~ N(0, 1) in [log 0.05, log 20], log sn2 ~ N(-4, 1) in [log noiseFloor, log 2].
-    static GpPrior defaults(int dims, double noiseFloor);
+    /// The defaults that made BO work here: log l ~ N(-1.2 + log(d)/2, 0.8) with l in [0.025, 1e3],
+    /// log sf2 ~ N(0, 1) in [log 0.05, log 20], log sn2 ~ N(-4, 1) in [log floor, log 2] (or fixed).
+    static GpPrior defaults(int dims, const NoiseModel& noise);
 };
 
 /// Matern-5/2 cross-covariance between rows of A (m x d) and B (n x d), length-scales l (d).
@@ -54,6 +61,14 @@ MatrixXd maternCovariance(const MatrixXd& A, const MatrixXd& B, const VectorXd& 
 /// cannot be factorised.
 double negLogPosterior(const VectorXd& theta, const MatrixXd& X, const VectorXd& y, const GpPrior& prior,
     VectorXd* grad);
+
+/// Leave-one-out predictive means and variances (noise included) of every observation.
+struct LeaveOneOut {
+    VectorXd mean;
+    VectorXd variance;
+};
+/// Closed form: mu_-i = y_i - alpha_i / [K^-1]_ii, s2_-i = 1 / [K^-1]_ii.
+Result<LeaveOneOut> leaveOneOut(const MatrixXd& X, const VectorXd& y, const VectorXd& theta);
 
 /// MAP fit options.
 struct GpFitOptions {
@@ -68,10 +83,15 @@ Result<VectorXd> fitHyperparameters(const MatrixXd& X, const VectorXd& y, const 
     const GpFitOptions& options, const VectorXd& warmStart);
 
 /// A GP conditioned on data with fixed hyper-parameters: posterior mean and latent variance (without
-/// noise), with gradients with respect to the input.
+/// noise), with gradients with respect to the input. The constant prior mean is the generalised
+/// least-squares estimate c = 1^T K^-1 y / 1^T K^-1 1 (clustered observations count less than in the
+/// plain average, so the mean far from the data is the typical value, not the sampled one).
 class GpModel {
 public:
     static Result<GpModel> condition(const MatrixXd& X, const VectorXd& y, const VectorXd& theta);
+    /// Conditions with a given constant prior mean (e.g. the one of the model without pending points).
+    static Result<GpModel> condition(const MatrixXd& X, const VectorXd& y, const VectorXd& theta, double priorMean);
+    double priorMean() const { return m_priorMean; }
 
     int size() const { return static_cast<int>(m_X.rows()); }
     int dims() const { return static_cast<int>(m_X.cols()); }
@@ -92,6 +112,7 @@ private:
     double m_signalVar = 1.0;
     double m_noiseVar = 0.0;
     double m_jitter = 0.0;
+    double m_priorMean = 0.0;
     VectorXd m_alpha;
     MatrixXd m_L; ///< lower Cholesky factor
 };

@@ -33,6 +33,8 @@ namespace {
         int localEvaluations = 80;
         int fitRestarts = 3;
         int maxCells = 2048;
+        int localCandidates = 24; ///< perturbations of each of the best trials
+        double localRadius = 0.1; ///< L-BFGS moves each relaxed dim at most this far from its start
         bool deterministic = false;
         std::string liar = "best";
     };
@@ -171,7 +173,10 @@ namespace {
         GpFitOptions fit;
         fit.restarts = m_options.fitRestarts;
         fit.seed = mixSeed(context.studySeed, static_cast<std::uint64_t>(context.proposalIndex) + 0x9E37);
-        double noiseFloor = m_options.deterministic ? 1e-6 : 1e-4;
+        NoiseModel noise;
+        if (m_options.deterministic)
+            noise = {NoiseModel::Kind::Fixed, 1e-10};
+        const NoiseModel constraintNoise;
 
         // Objective targets of completed trials with finite values.
         std::vector<const Values*> rows;
@@ -193,7 +198,8 @@ namespace {
         if (objectives.size() == 1) {
             for (std::size_t i = 0; i < n; ++i)
                 raw[i] = rowTrials[i]->values[0];
-            transform = fitTransform(raw, objectives[0].direction, objectives[0].transform);
+            transform = chooseTransform(
+                encodeRows(m_codec, rows), raw, objectives[0].direction, objectives[0].transform, noise, fit.seed);
         } else {
             // ParEGO: normalise each objective (minimisation form) to [0, 1], scalarise with random
             // simplex weights: s = max_j w_j t_j + 0.05 sum_j w_j t_j.
@@ -211,7 +217,8 @@ namespace {
                 std::vector<double> column(n);
                 for (std::size_t i = 0; i < n; ++i)
                     column[i] = rowTrials[i]->values[j];
-                TargetTransform tj = fitTransform(column, objectives[j].direction, objectives[j].transform);
+                TargetTransform tj = chooseTransform(
+                    encodeRows(m_codec, rows), column, objectives[j].direction, objectives[j].transform, noise, fit.seed);
                 double lo = std::numeric_limits<double>::infinity(), hi = -lo;
                 for (std::size_t i = 0; i < n; ++i) {
                     t[j][i] = tj.forward(column[i]);
@@ -235,7 +242,7 @@ namespace {
         VectorXd y(static_cast<Eigen::Index>(n));
         for (std::size_t i = 0; i < n; ++i)
             y[static_cast<Eigen::Index>(i)] = transform.forward(raw[i]);
-        LWB_ASSIGN_OR_RETURN(Surrogate objective, fitSurrogate(X, y, transform, noiseFloor, fit));
+        LWB_ASSIGN_OR_RETURN(Surrogate objective, fitSurrogate(X, y, transform, noise, fit));
 
         // Outcome-constraint models and the observed feasibility of each completed trial.
         std::vector<ConstraintModel> constraintModels;
@@ -256,13 +263,13 @@ namespace {
             if (cRows.size() < 2)
                 continue;
             Direction d = c.op == ConstraintOp::LessEqual ? Direction::Minimize : Direction::Maximize;
-            TargetTransform ct = fitTransform(cRaw, d, ValueTransform::Auto);
-            if (ct.log && c.bound <= 0.0)
-                ct = fitTransform(cRaw, d, ValueTransform::None);
+            MatrixXd cX = encodeRows(m_codec, cRows);
+            TargetTransform ct = c.bound > 0.0 ? chooseTransform(cX, cRaw, d, ValueTransform::Auto, constraintNoise, fit.seed)
+                                               : fitTransform(cRaw, d, ValueTransform::None);
             VectorXd cy(static_cast<Eigen::Index>(cRaw.size()));
             for (std::size_t i = 0; i < cRaw.size(); ++i)
                 cy[static_cast<Eigen::Index>(i)] = ct.forward(cRaw[i]);
-            auto model = fitSurrogate(encodeRows(m_codec, cRows), cy, ct, 1e-4, fit);
+            auto model = fitSurrogate(cX, cy, ct, constraintNoise, fit);
             if (model)
                 constraintModels.push_back({std::move(model->model), ct.forward(c.bound)});
         }
@@ -283,7 +290,7 @@ namespace {
             VectorXd fy(static_cast<Eigen::Index>(fRaw.size()));
             for (std::size_t i = 0; i < fRaw.size(); ++i)
                 fy[static_cast<Eigen::Index>(i)] = ft.forward(fRaw[i]);
-            auto model = fitSurrogate(encodeRows(m_codec, fRows), fy, ft, 1e-4, fit);
+            auto model = fitSurrogate(encodeRows(m_codec, fRows), fy, ft, constraintNoise, fit);
             if (model)
                 constraintModels.push_back({std::move(model->model), ft.forward(0.0)});
         }
@@ -318,7 +325,7 @@ namespace {
         XA << X, P;
         VectorXd yA(y.size() + P.rows());
         yA << y, VectorXd::Constant(P.rows(), lie);
-        auto withPending = GpModel::condition(XA, yA, objective.model.theta());
+        auto withPending = GpModel::condition(XA, yA, objective.model.theta(), objective.model.priorMean());
         if (!withPending)
             return BoAcquisition(std::move(objective.model), best, std::move(constraintModels));
         return BoAcquisition(std::move(withPending).value(), best, std::move(constraintModels));
@@ -383,7 +390,7 @@ namespace {
         double flip = 1.0 / static_cast<double>(std::max<std::size_t>(freeCount, 1));
         for (const Values* best : bestPoints) {
             VectorXd u0 = encode(*best);
-            for (int j = 0; j < 24; ++j) {
+            for (int j = 0; j < m_options.localCandidates; ++j) {
                 VectorXd u = u0;
                 double sigma = j % 2 ? 0.02 : 0.1;
                 for (int d : m_relaxDims)
@@ -443,8 +450,11 @@ namespace {
         auto n = static_cast<unsigned>(m_relaxDims.size());
         LocalProblem problem {&acq, &m_relaxDims, u};
         std::vector<double> x(n), lower(n, 0.0), upper(n, 1.0);
-        for (unsigned i = 0; i < n; ++i)
+        for (unsigned i = 0; i < n; ++i) {
             x[i] = u[m_relaxDims[i]];
+            lower[i] = std::max(0.0, x[i] - m_options.localRadius);
+            upper[i] = std::min(1.0, x[i] + m_options.localRadius);
+        }
         nlopt_opt opt = nlopt_create(NLOPT_LD_LBFGS, n);
         if (!opt)
             return u;
@@ -596,7 +606,7 @@ Result<std::unique_ptr<Sampler>> makeGpSampler(const SearchSpace& space, const J
 {
     LWB_RETURN_IF_ERROR(checkOptionKeys(options, "gp sampler",
         {"n_initial", "initial_design", "candidates", "local_starts", "local_evaluations", "fit_restarts",
-            "max_cells", "noise", "liar"}));
+            "max_cells", "noise", "liar", "local_candidates", "local_radius"}));
     GpSamplerOptions o;
     LWB_ASSIGN_OR_RETURN(o.nInitial, intOption(options, "n_initial", o.nInitial, 0, 100000));
     LWB_ASSIGN_OR_RETURN(auto design, stringOption(options, "initial_design", "sobol", {"sobol", "random"}));
@@ -606,6 +616,8 @@ Result<std::unique_ptr<Sampler>> makeGpSampler(const SearchSpace& space, const J
     LWB_ASSIGN_OR_RETURN(o.localEvaluations, intOption(options, "local_evaluations", o.localEvaluations, 1, 100000));
     LWB_ASSIGN_OR_RETURN(o.fitRestarts, intOption(options, "fit_restarts", o.fitRestarts, 0, 100));
     LWB_ASSIGN_OR_RETURN(o.maxCells, intOption(options, "max_cells", o.maxCells, 1, 1000000));
+    LWB_ASSIGN_OR_RETURN(o.localCandidates, intOption(options, "local_candidates", o.localCandidates, 0, 100000));
+    LWB_ASSIGN_OR_RETURN(o.localRadius, numberOption(options, "local_radius", o.localRadius, 0.0, 1.0));
     LWB_ASSIGN_OR_RETURN(auto noise, stringOption(options, "noise", "auto", {"auto", "deterministic"}));
     o.deterministic = noise == "deterministic";
     LWB_ASSIGN_OR_RETURN(o.liar, stringOption(options, "liar", "best", {"best", "mean", "worst"}));

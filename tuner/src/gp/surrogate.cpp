@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace lwb::tuner::detail {
 
@@ -51,10 +52,49 @@ TargetTransform fitTransform(const std::vector<double>& raw, Direction direction
     return tr;
 }
 
-Result<Surrogate> fitSurrogate(const MatrixXd& X, const VectorXd& y, const TargetTransform& transform,
-    double noiseFloor, const GpFitOptions& options)
+TargetTransform chooseTransform(const MatrixXd& X, const std::vector<double>& raw, Direction direction,
+    ValueTransform transform, const NoiseModel& noise, std::uint64_t seed)
 {
-    GpPrior prior = GpPrior::defaults(static_cast<int>(X.cols()), noiseFloor);
+    bool allPositive = !raw.empty() && std::all_of(raw.begin(), raw.end(), [](double v) { return v > 0.0; });
+    if (transform != ValueTransform::Auto || !allPositive || raw.size() < 6)
+        return fitTransform(raw, direction, transform == ValueTransform::Auto ? ValueTransform::None : transform);
+    GpPrior prior = GpPrior::defaults(static_cast<int>(X.cols()), noise);
+    GpFitOptions quick;
+    quick.restarts = 0;
+    quick.maxEvaluations = 100;
+    quick.seed = seed;
+    double bestScore = std::numeric_limits<double>::infinity();
+    bool useLog = false;
+    for (ValueTransform candidate : {ValueTransform::None, ValueTransform::Log}) {
+        TargetTransform tr = fitTransform(raw, direction, candidate);
+        VectorXd y(static_cast<Eigen::Index>(raw.size()));
+        for (std::size_t i = 0; i < raw.size(); ++i)
+            y[static_cast<Eigen::Index>(i)] = tr.forward(raw[i]);
+        auto theta = fitHyperparameters(X, y, prior, quick, VectorXd());
+        if (!theta)
+            continue;
+        auto loo = leaveOneOut(X, y, *theta);
+        if (!loo)
+            continue;
+        // Negative LOO log density of the raw values (constants dropped).
+        double score = 0.0;
+        for (Eigen::Index i = 0; i < y.size(); ++i) {
+            double var = loo->variance[i], err = y[i] - loo->mean[i];
+            score += 0.5 * std::log(var) + 0.5 * err * err / var + std::log(tr.scale)
+                + (tr.log ? std::log(raw[static_cast<std::size_t>(i)]) : 0.0);
+        }
+        if (score < bestScore) {
+            bestScore = score;
+            useLog = tr.log;
+        }
+    }
+    return fitTransform(raw, direction, useLog ? ValueTransform::Log : ValueTransform::None);
+}
+
+Result<Surrogate> fitSurrogate(const MatrixXd& X, const VectorXd& y, const TargetTransform& transform,
+    const NoiseModel& noise, const GpFitOptions& options)
+{
+    GpPrior prior = GpPrior::defaults(static_cast<int>(X.cols()), noise);
     LWB_ASSIGN_OR_RETURN(VectorXd theta, fitHyperparameters(X, y, prior, options, VectorXd()));
     LWB_ASSIGN_OR_RETURN(GpModel model, GpModel::condition(X, y, theta));
     return Surrogate {std::move(model), transform, X, y};
@@ -73,7 +113,7 @@ MatrixXd encodeRows(const SpaceCodec& codec, const std::vector<const std::vector
 }
 
 Result<Surrogate> fitObjectiveSurrogate(const SpaceCodec& codec, const History& history,
-    const std::vector<Objective>& objectives, int index, double noiseFloor, const GpFitOptions& options)
+    const std::vector<Objective>& objectives, int index, const NoiseModel& noise, const GpFitOptions& options)
 {
     if (index < 0 || index >= static_cast<int>(objectives.size()))
         return fail(ErrorCode::InvalidArgument, "no objective number " + std::to_string(index), LWB_WHERE);
@@ -89,11 +129,12 @@ Result<Surrogate> fitObjectiveSurrogate(const SpaceCodec& codec, const History& 
     if (rows.size() < 2)
         return fail(ErrorCode::NotFound, "a model needs at least 2 completed trials", LWB_WHERE);
     const Objective& o = objectives[static_cast<std::size_t>(index)];
-    TargetTransform tr = fitTransform(raw, o.direction, o.transform);
+    MatrixXd X = encodeRows(codec, rows);
+    TargetTransform tr = chooseTransform(X, raw, o.direction, o.transform, noise, options.seed);
     VectorXd y(static_cast<Eigen::Index>(raw.size()));
     for (std::size_t i = 0; i < raw.size(); ++i)
         y[static_cast<Eigen::Index>(i)] = tr.forward(raw[i]);
-    return fitSurrogate(encodeRows(codec, rows), y, tr, noiseFloor, options);
+    return fitSurrogate(X, y, tr, noise, options);
 }
 
 } // namespace lwb::tuner::detail

@@ -206,3 +206,48 @@ TEST(HostOpTracer, CpuLoopOpTotalsMatchMeasuredStepTime)
     EXPECT_GT(ratio, 0.95) << opTotal << " of " << measured;
     EXPECT_LE(ratio, 1.0);
 }
+
+// A host-tracer trace and a CUPTI trace of the same run share CLOCK_MONOTONIC: merge() shifts the
+// second by the difference of the session starts and re-interns its strings.
+TEST(Trace, MergeAlignsTimeBasesAndStrings)
+{
+    Trace host;
+    host.source = "host-op-tracer";
+    host.sessionStartNs = 1'000'000;
+    ActivityRecord op;
+    op.name = op.shortName = host.strings.intern("matmul");
+    op.start = 100;
+    op.end = 200;
+    host.records.push_back(op);
+    Trace gpu;
+    gpu.source = "cupti";
+    gpu.sessionStartNs = 1'000'500; // started 500 ns later
+    gpu.stats.droppedRecords = 3;
+    gpu.stats.dropReason = "CUPTI dropped 3 records";
+    ActivityRecord kernel;
+    kernel.kind = RecordKind::Kernel;
+    kernel.device = 0;
+    kernel.stream = 7;
+    gpu.strings.intern("unused");
+    kernel.name = kernel.shortName = gpu.strings.intern("gemm");
+    kernel.start = 0;
+    kernel.end = 50;
+    gpu.records.push_back(kernel);
+    ActivityRecord untimed = kernel;
+    untimed.flags = kNoTimestamp;
+    untimed.start = untimed.end = 0;
+    gpu.records.push_back(untimed);
+
+    host.merge(gpu);
+    ASSERT_EQ(host.records.size(), 3u);
+    EXPECT_EQ(host.source, "host-op-tracer+cupti");
+    EXPECT_EQ(host.nameOf(host.records[1]), "gemm");
+    EXPECT_EQ(host.records[1].start, 500);
+    EXPECT_EQ(host.records[1].end, 550);
+    EXPECT_EQ(host.records[2].start, 0); // untimed records keep 0
+    EXPECT_EQ(host.stats.droppedRecords, 3);
+    EXPECT_EQ(host.stats.dropReason, "CUPTI dropped 3 records");
+    host.sortByStart();
+    EXPECT_EQ(host.nameOf(host.records[0]), "gemm"); // untimed (0) first, then 100, 500
+    EXPECT_EQ(host.span(), (std::pair<std::int64_t, std::int64_t> {100, 550}));
+}

@@ -318,6 +318,45 @@ Result<std::int64_t> TraceStore::Impl::write(const Trace& trace, const TraceMeta
         order[i] = keys[i].index;
     keys = {};
 
+    // Tracks, per-table bounds and level of detail.
+    struct TrackBuild {
+        TrackRow row;
+        std::string name;
+        std::int64_t count = 0, firstNs = 0, lastNs = 0, maxDuration = 0;
+        std::vector<const ActivityRecord*> lodRecords;
+    };
+    std::map<TrackKey, TrackBuild> tracks;
+    // In memory order (sequential reads); a trace sorted by start gives sorted LOD inputs.
+    TrackKey lastKey {0, 0xFFFFFFFFu};
+    TrackBuild* current = nullptr;
+    for (const ActivityRecord& r : trace.records) {
+        bool inserted = false;
+        if (!current || lastKey != TrackKey {r.device, r.stream}) {
+            lastKey = {r.device, r.stream};
+            auto emplaced = tracks.try_emplace(lastKey);
+            current = &emplaced.first->second;
+            inserted = emplaced.second;
+        }
+        TrackBuild& t = *current;
+        if (inserted) {
+            t.row.processId = r.processId;
+            t.firstNs = r.start;
+            t.lastNs = r.end;
+        }
+        if (t.row.processId == 0)
+            t.row.processId = r.processId;
+        auto tableIndex = static_cast<std::size_t>(tableOf(r.kind));
+        ++t.count;
+        ++t.row.tableCount[tableIndex];
+        if (r.hasTimestamp()) {
+            t.firstNs = std::min(t.firstNs, r.start);
+            t.lastNs = std::max(t.lastNs, r.end);
+            t.maxDuration = std::max(t.maxDuration, r.duration());
+            t.row.tableMaxDuration[tableIndex] = std::max(t.row.tableMaxDuration[tableIndex], r.duration());
+            if (!onTimelineCompanion(r))
+                t.lodRecords.push_back(&r);
+        }
+    }
     mark(times.wall.summary, times.cpu.summary);
     PragmaScope cache(*db, "cache_size", "-131072"); // 128 MiB while loading and indexing
     LWB_ASSIGN_OR_RETURN(auto tx, sql::Transaction::begin(*db));
@@ -352,8 +391,10 @@ Result<std::int64_t> TraceStore::Impl::write(const Trace& trace, const TraceMeta
         LWB_ASSIGN_OR_RETURN(auto insert, BatchInsert::prepare(*db, text));
         inserts.push_back(std::move(insert));
     }
-    for (std::uint32_t index : order) {
-        const ActivityRecord& r = trace.records[index];
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        if (i + 8 < order.size())
+            __builtin_prefetch(&trace.records[order[i + 8]]); // rows are read in index order, not memory order
+        const ActivityRecord& r = trace.records[order[i]];
         Table table = tableOf(r.kind);
         LWB_RETURN_IF_ERROR(insertRecord(inserts[static_cast<int>(table)], table, r, traceId, ids));
     }
@@ -363,37 +404,6 @@ Result<std::int64_t> TraceStore::Impl::write(const Trace& trace, const TraceMeta
     LWB_RETURN_IF_ERROR(db->exec(indexSql()));
     mark(times.wall.index, times.cpu.index);
 
-    // Tracks, per-table bounds and level of detail.
-    struct TrackBuild {
-        TrackRow row;
-        std::string name;
-        std::int64_t count = 0, firstNs = 0, lastNs = 0, maxDuration = 0;
-        std::vector<const ActivityRecord*> lodRecords;
-    };
-    std::map<TrackKey, TrackBuild> tracks;
-    for (std::uint32_t index : order) {
-        const ActivityRecord& r = trace.records[index];
-        auto [it, inserted] = tracks.try_emplace(TrackKey {r.device, r.stream});
-        TrackBuild& t = it->second;
-        if (inserted) {
-            t.row.processId = r.processId;
-            t.firstNs = r.start;
-            t.lastNs = r.end;
-        }
-        if (t.row.processId == 0)
-            t.row.processId = r.processId;
-        auto tableIndex = static_cast<std::size_t>(tableOf(r.kind));
-        ++t.count;
-        ++t.row.tableCount[tableIndex];
-        if (r.hasTimestamp()) {
-            t.firstNs = std::min(t.firstNs, r.start);
-            t.lastNs = std::max(t.lastNs, r.end);
-            t.maxDuration = std::max(t.maxDuration, r.duration());
-            t.row.tableMaxDuration[tableIndex] = std::max(t.row.tableMaxDuration[tableIndex], r.duration());
-            if (!onTimelineCompanion(r))
-                t.lodRecords.push_back(&r);
-        }
-    }
     LWB_ASSIGN_OR_RETURN(auto insertTrack,
         db->prepare("INSERT INTO lwb_trace_tracks(traceId, trackId, deviceId, streamId, processId, kind, name, "
                     "recordCount, firstNs, lastNs, maxDurationNs) VALUES(?,?,?,?,?,?,?,?,?,?,?)"));

@@ -84,7 +84,10 @@ void ThreadPool::dispatch(Job job, void* context)
 void ThreadPool::workerLoop(int index)
 {
     useSingleThreadedOneDnnOnThisThread();
-    std::uint32_t seen = m_generation.load(std::memory_order_acquire);
+    // The generation this worker has handled: the value at construction (0), not a load here. A
+    // worker that starts after the first dispatch (or after the destructor's wake-up) would
+    // otherwise take the new generation as already seen and sleep forever.
+    std::uint32_t seen = 0;
     for (;;) {
         std::uint32_t current;
         for (int spin = 0;; ++spin) {

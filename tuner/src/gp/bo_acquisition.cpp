@@ -53,3 +53,4 @@ double BoAcquisition::evaluatePoint(const VectorXd& u, VectorXd* grad) const
 }
 
 } // namespace lwb::tuner::detail
+

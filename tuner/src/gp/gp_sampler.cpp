@@ -290,7 +290,10 @@ namespace {
             VectorXd fy(static_cast<Eigen::Index>(fRaw.size()));
             for (std::size_t i = 0; i < fRaw.size(); ++i)
                 fy[static_cast<Eigen::Index>(i)] = ft.forward(fRaw[i]);
-            auto model = fitSurrogate(encodeRows(m_codec, fRows), fy, ft, constraintNoise, fit);
+            // Labels are a deterministic function of the configuration: a fitted noise would blur the
+            // boundary of the failing region into a mild, everywhere-similar probability.
+            const NoiseModel labelNoise {NoiseModel::Kind::Fixed, 1e-6};
+            auto model = fitSurrogate(encodeRows(m_codec, fRows), fy, ft, labelNoise, fit);
             if (model)
                 constraintModels.push_back({std::move(model->model), ft.forward(0.0)});
         }
@@ -313,22 +316,31 @@ namespace {
         if (!std::isfinite(best))
             return BoAcquisition(std::nullopt, 0.0, std::move(constraintModels));
 
-        // Pending trials: condition the objective model on them with a constant lie.
-        std::vector<const Values*> pendingRows;
-        for (const auto& point : history.pending)
-            pendingRows.push_back(&point.values);
-        if (pendingRows.empty())
-            return BoAcquisition(std::move(objective.model), best, std::move(constraintModels));
+        // Pending trials enter the objective model with a constant lie, failed trials with the worst
+        // observed value (so the model itself stops expecting improvement where runs crash); both with
+        // the hyper-parameters fitted on the real observations.
+        std::vector<const Values*> extraRows;
+        std::vector<double> extraValues;
         double lie = m_options.liar == "mean" ? y.mean() : m_options.liar == "worst" ? y.maxCoeff() : y.minCoeff();
-        MatrixXd P = encodeRows(m_codec, pendingRows);
+        for (const auto& point : history.pending) {
+            extraRows.push_back(&point.values);
+            extraValues.push_back(lie);
+        }
+        for (const auto& point : history.failed) {
+            extraRows.push_back(&point.values);
+            extraValues.push_back(y.maxCoeff());
+        }
+        if (extraRows.empty())
+            return BoAcquisition(std::move(objective.model), best, std::move(constraintModels));
+        MatrixXd P = encodeRows(m_codec, extraRows);
         MatrixXd XA(X.rows() + P.rows(), X.cols());
         XA << X, P;
         VectorXd yA(y.size() + P.rows());
-        yA << y, VectorXd::Constant(P.rows(), lie);
-        auto withPending = GpModel::condition(XA, yA, objective.model.theta(), objective.model.priorMean());
-        if (!withPending)
+        yA << y, Eigen::Map<const VectorXd>(extraValues.data(), static_cast<Eigen::Index>(extraValues.size()));
+        auto augmented = GpModel::condition(XA, yA, objective.model.theta(), objective.model.priorMean());
+        if (!augmented)
             return BoAcquisition(std::move(objective.model), best, std::move(constraintModels));
-        return BoAcquisition(std::move(withPending).value(), best, std::move(constraintModels));
+        return BoAcquisition(std::move(augmented).value(), best, std::move(constraintModels));
     }
 
     std::vector<Values> GpSampler::candidates(const SamplerContext& context, const History& history,

@@ -6,18 +6,18 @@
 
 namespace lwb::profiler {
 namespace {
-    using N = CsvWriter;
+using N = CsvWriter;
 
-    void statsColumns(CsvWriter& csv, std::string_view a, std::string_view b, const DurationStats& s,
-        std::string_view c = {})
-    {
-        if (c.empty())
-            csv.row({a, b, N::number(s.count), N::number(s.totalNs), N::number(s.meanNs), N::number(s.medianNs),
-                N::number(s.minNs), N::number(s.maxNs), N::number(s.stddevNs)});
-        else
-            csv.row({a, b, c, N::number(s.count), N::number(s.totalNs), N::number(s.meanNs), N::number(s.medianNs),
-                N::number(s.minNs), N::number(s.maxNs), N::number(s.stddevNs)});
-    }
+void statsColumns(
+    CsvWriter& csv, std::string_view a, std::string_view b, const DurationStats& s, std::string_view c = {})
+{
+    if (c.empty())
+        csv.row({a, b, N::number(s.count), N::number(s.totalNs), N::number(s.meanNs), N::number(s.medianNs),
+            N::number(s.minNs), N::number(s.maxNs), N::number(s.stddevNs)});
+    else
+        csv.row({a, b, c, N::number(s.count), N::number(s.totalNs), N::number(s.meanNs), N::number(s.medianNs),
+            N::number(s.minNs), N::number(s.maxNs), N::number(s.stddevNs)});
+}
 } // namespace
 
 std::string summaryCsv(const TraceSummary& summary, CsvReport report)

@@ -3,7 +3,10 @@
 
 namespace lwb::profiler {
 
-bool CuptiSource::compiled() { return false; }
+bool CuptiSource::compiled()
+{
+    return false;
+}
 
 Result<std::unique_ptr<CuptiSource>> CuptiSource::create(CuptiOptions options)
 {

@@ -64,38 +64,46 @@ struct HostOpTracer::ThreadBuffer {
 static_assert(std::is_trivially_copyable_v<OpEvent> && std::is_trivially_destructible_v<OpEvent>);
 
 namespace {
-    std::atomic<std::uint64_t> g_nextTracerId {1};
+std::atomic<std::uint64_t> g_nextTracerId {1};
 
-    /// Last few (tracer, buffer) pairs this thread used; ids are never reused, so a stale entry of
-    /// a destroyed tracer can never match a new one.
-    struct LocalCache {
-        static constexpr int kSlots = 4;
-        std::uint64_t ids[kSlots] = {};
-        HostOpTracer::ThreadBuffer* buffers[kSlots] = {};
-        int next = 0;
-    };
-    // initial-exec: a direct %fs-relative access instead of a __tls_get_addr call per op.
-    thread_local LocalCache t_cache __attribute__((tls_model("initial-exec")));
+/// Last few (tracer, buffer) pairs this thread used; ids are never reused, so a stale entry of
+/// a destroyed tracer can never match a new one.
+struct LocalCache {
+    static constexpr int kSlots = 4;
+    std::uint64_t ids[kSlots] = {};
+    HostOpTracer::ThreadBuffer* buffers[kSlots] = {};
+    int next = 0;
+};
+// initial-exec: a direct %fs-relative access instead of a __tls_get_addr call per op.
+thread_local LocalCache t_cache __attribute__((tls_model("initial-exec")));
 
-    RecordKind kindOf(OpCategory category)
-    {
-        switch (category) {
-        case OpCategory::Memcpy: return RecordKind::Memcpy;
-        case OpCategory::Memset: return RecordKind::Memset;
-        case OpCategory::Sync: return RecordKind::Sync;
-        case OpCategory::Runtime: return RecordKind::Runtime;
-        case OpCategory::Step: return RecordKind::Marker;
-        case OpCategory::Compute:
-        case OpCategory::Communication:
-        case OpCategory::Optimizer:
-        case OpCategory::Other: break;
-        }
-        return RecordKind::Kernel;
+RecordKind kindOf(OpCategory category)
+{
+    switch (category) {
+    case OpCategory::Memcpy:
+        return RecordKind::Memcpy;
+    case OpCategory::Memset:
+        return RecordKind::Memset;
+    case OpCategory::Sync:
+        return RecordKind::Sync;
+    case OpCategory::Runtime:
+        return RecordKind::Runtime;
+    case OpCategory::Step:
+        return RecordKind::Marker;
+    case OpCategory::Compute:
+    case OpCategory::Communication:
+    case OpCategory::Optimizer:
+    case OpCategory::Other:
+        break;
     }
+    return RecordKind::Kernel;
+}
 } // namespace
 
 HostOpTracer::HostOpTracer(HostOpTracerOptions options)
-    : m_options(options), m_id(g_nextTracerId.fetch_add(1)), m_sessionStartNs(monotonicNs())
+    : m_options(options)
+    , m_id(g_nextTracerId.fetch_add(1))
+    , m_sessionStartNs(monotonicNs())
 {
     m_utcEpochNs = realtimeNs() - (monotonicNs() - m_sessionStartNs);
     if (m_options.schedule.capturesEverything())

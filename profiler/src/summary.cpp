@@ -13,254 +13,262 @@
 namespace lwb::profiler {
 namespace {
 
-    struct Interval {
-        std::int64_t start, end;
-        const ActivityRecord* record;
-    };
+struct Interval {
+    std::int64_t start, end;
+    const ActivityRecord* record;
+};
 
-    bool isBusyKind(RecordKind kind)
-    {
-        return kind == RecordKind::Kernel || kind == RecordKind::Memcpy || kind == RecordKind::Memset
-            || kind == RecordKind::Graph;
+bool isBusyKind(RecordKind kind)
+{
+    return kind == RecordKind::Kernel || kind == RecordKind::Memcpy || kind == RecordKind::Memset
+        || kind == RecordKind::Graph;
+}
+
+std::string deviceGroup(std::int32_t device)
+{
+    return device < 0 ? "cpu" : "gpu" + std::to_string(device);
+}
+
+constexpr const char* kGroupNames[] = {"gpu_kernel", "gpu_graph", "cpu_op", "memcpy", "memset", "api", "sync"};
+constexpr std::uint32_t kNoGroup = 7;
+
+std::uint32_t groupOf(const ActivityRecord& r)
+{
+    switch (r.kind) {
+    case RecordKind::Kernel:
+        return r.device < 0 ? 2 : 0;
+    case RecordKind::Graph:
+        return 1;
+    case RecordKind::Memcpy:
+        return 3;
+    case RecordKind::Memset:
+        return 4;
+    case RecordKind::Runtime:
+    case RecordKind::Driver:
+        return 5;
+    case RecordKind::Sync:
+        return 6;
+    case RecordKind::Marker:
+    case RecordKind::Overhead:
+        break;
     }
+    return kNoGroup;
+}
 
-    std::string deviceGroup(std::int32_t device) { return device < 0 ? "cpu" : "gpu" + std::to_string(device); }
+/// Merged busy segments of intervals sorted by start; each segment remembers its last record.
+struct Segment {
+    std::int64_t start, end;
+    const ActivityRecord* first;
+    const ActivityRecord* last; ///< the record with the latest end
+};
 
-    constexpr const char* kGroupNames[] = {"gpu_kernel", "gpu_graph", "cpu_op", "memcpy", "memset", "api", "sync"};
-    constexpr std::uint32_t kNoGroup = 7;
-
-    std::uint32_t groupOf(const ActivityRecord& r)
-    {
-        switch (r.kind) {
-        case RecordKind::Kernel: return r.device < 0 ? 2 : 0;
-        case RecordKind::Graph: return 1;
-        case RecordKind::Memcpy: return 3;
-        case RecordKind::Memset: return 4;
-        case RecordKind::Runtime:
-        case RecordKind::Driver: return 5;
-        case RecordKind::Sync: return 6;
-        case RecordKind::Marker:
-        case RecordKind::Overhead: break;
-        }
-        return kNoGroup;
-    }
-
-    /// Merged busy segments of intervals sorted by start; each segment remembers its last record.
-    struct Segment {
-        std::int64_t start, end;
-        const ActivityRecord* first;
-        const ActivityRecord* last; ///< the record with the latest end
-    };
-
-    std::vector<Segment> unionOf(const std::vector<Interval>& sorted)
-    {
-        std::vector<Segment> out;
-        for (const Interval& iv : sorted) {
-            if (!out.empty() && iv.start <= out.back().end) {
-                if (iv.end > out.back().end) {
-                    out.back().end = iv.end;
-                    out.back().last = iv.record;
-                }
-            } else {
-                out.push_back({iv.start, iv.end, iv.record, iv.record});
+std::vector<Segment> unionOf(const std::vector<Interval>& sorted)
+{
+    std::vector<Segment> out;
+    for (const Interval& iv : sorted) {
+        if (!out.empty() && iv.start <= out.back().end) {
+            if (iv.end > out.back().end) {
+                out.back().end = iv.end;
+                out.back().last = iv.record;
             }
+        } else {
+            out.push_back({iv.start, iv.end, iv.record, iv.record});
         }
-        return out;
     }
+    return out;
+}
 
-    std::int64_t totalOf(const std::vector<Segment>& segments)
-    {
-        std::int64_t total = 0;
-        for (const Segment& s : segments)
-            total += s.end - s.start;
-        return total;
+std::int64_t totalOf(const std::vector<Segment>& segments)
+{
+    std::int64_t total = 0;
+    for (const Segment& s : segments)
+        total += s.end - s.start;
+    return total;
+}
+
+std::int64_t intersection(const std::vector<Segment>& a, const std::vector<Segment>& b)
+{
+    std::int64_t total = 0;
+    std::size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+        std::int64_t lo = std::max(a[i].start, b[j].start);
+        std::int64_t hi = std::min(a[i].end, b[j].end);
+        if (hi > lo)
+            total += hi - lo;
+        if (a[i].end < b[j].end)
+            ++i;
+        else
+            ++j;
     }
+    return total;
+}
 
-    std::int64_t intersection(const std::vector<Segment>& a, const std::vector<Segment>& b)
-    {
-        std::int64_t total = 0;
-        std::size_t i = 0, j = 0;
-        while (i < a.size() && j < b.size()) {
-            std::int64_t lo = std::max(a[i].start, b[j].start);
-            std::int64_t hi = std::min(a[i].end, b[j].end);
-            if (hi > lo)
-                total += hi - lo;
-            if (a[i].end < b[j].end)
-                ++i;
-            else
-                ++j;
-        }
-        return total;
-    }
+void sortIntervals(std::vector<Interval>& v)
+{
+    std::sort(v.begin(), v.end(),
+        [](const Interval& a, const Interval& b) { return a.start != b.start ? a.start < b.start : a.end < b.end; });
+}
 
-    void sortIntervals(std::vector<Interval>& v)
-    {
-        std::sort(v.begin(), v.end(), [](const Interval& a, const Interval& b) {
-            return a.start != b.start ? a.start < b.start : a.end < b.end;
-        });
-    }
+std::int64_t stepAt(const std::vector<StepBreakdown>& steps, std::int64_t t)
+{
+    for (const StepBreakdown& s : steps)
+        if (t >= s.startNs && t < s.endNs)
+            return s.step;
+    return -1;
+}
 
-    std::int64_t stepAt(const std::vector<StepBreakdown>& steps, std::int64_t t)
-    {
-        for (const StepBreakdown& s : steps)
-            if (t >= s.startNs && t < s.endNs)
-                return s.step;
-        return -1;
-    }
-
-    Utilization utilization(const Trace& trace, const std::vector<Interval>& sorted, const std::vector<StepBreakdown>& steps)
-    {
-        Utilization u;
-        auto segments = unionOf(sorted);
-        if (segments.empty())
-            return u;
-        u.firstNs = segments.front().start;
-        u.lastNs = 0;
-        for (const Segment& s : segments)
-            u.lastNs = std::max(u.lastNs, s.end);
-        u.busyNs = totalOf(segments);
-        u.idleNs = (u.lastNs - u.firstNs) - u.busyNs;
-        // All gaps feed the statistics; only the 10 longest get names (strings cost at 1M gaps).
-        std::vector<std::int64_t> gapDurations;
-        std::vector<std::pair<std::int64_t, std::size_t>> longest; // (-duration, segment index)
-        gapDurations.reserve(segments.size());
-        longest.reserve(segments.size());
-        for (std::size_t i = 1; i < segments.size(); ++i) {
-            gapDurations.push_back(segments[i].start - segments[i - 1].end);
-            longest.emplace_back(-(segments[i].start - segments[i - 1].end), i);
-        }
-        std::size_t keep = std::min<std::size_t>(10, longest.size());
-        std::partial_sort(longest.begin(), longest.begin() + static_cast<std::ptrdiff_t>(keep), longest.end());
-        std::vector<Gap> gaps;
-        for (std::size_t k = 0; k < keep; ++k) {
-            std::size_t i = longest[k].second;
-            Gap g {segments[i - 1].end, segments[i].start, trace.nameOf(*segments[i - 1].last),
-                trace.nameOf(*segments[i].first), -1};
-            g.step = stepAt(steps, g.startNs);
-            gaps.push_back(std::move(g));
-        }
-        u.gaps = DurationStats::of(std::move(gapDurations));
-        u.largestGaps = std::move(gaps);
+Utilization utilization(
+    const Trace& trace, const std::vector<Interval>& sorted, const std::vector<StepBreakdown>& steps)
+{
+    Utilization u;
+    auto segments = unionOf(sorted);
+    if (segments.empty())
         return u;
+    u.firstNs = segments.front().start;
+    u.lastNs = 0;
+    for (const Segment& s : segments)
+        u.lastNs = std::max(u.lastNs, s.end);
+    u.busyNs = totalOf(segments);
+    u.idleNs = (u.lastNs - u.firstNs) - u.busyNs;
+    // All gaps feed the statistics; only the 10 longest get names (strings cost at 1M gaps).
+    std::vector<std::int64_t> gapDurations;
+    std::vector<std::pair<std::int64_t, std::size_t>> longest; // (-duration, segment index)
+    gapDurations.reserve(segments.size());
+    longest.reserve(segments.size());
+    for (std::size_t i = 1; i < segments.size(); ++i) {
+        gapDurations.push_back(segments[i].start - segments[i - 1].end);
+        longest.emplace_back(-(segments[i].start - segments[i - 1].end), i);
     }
+    std::size_t keep = std::min<std::size_t>(10, longest.size());
+    std::partial_sort(longest.begin(), longest.begin() + static_cast<std::ptrdiff_t>(keep), longest.end());
+    std::vector<Gap> gaps;
+    for (std::size_t k = 0; k < keep; ++k) {
+        std::size_t i = longest[k].second;
+        Gap g {segments[i - 1].end, segments[i].start, trace.nameOf(*segments[i - 1].last),
+            trace.nameOf(*segments[i].first), -1};
+        g.step = stepAt(steps, g.startNs);
+        gaps.push_back(std::move(g));
+    }
+    u.gaps = DurationStats::of(std::move(gapDurations));
+    u.largestGaps = std::move(gaps);
+    return u;
+}
 
-    /// Steps from step markers, else from the records' step field, else the whole span.
-    std::vector<StepBreakdown> findSteps(const Trace& trace, const std::vector<Interval>& primary)
-    {
-        std::map<std::int64_t, StepBreakdown> byStep;
-        for (const ActivityRecord& r : trace.records) {
-            if (r.kind == RecordKind::Marker && r.category == OpCategory::Step && r.hasTimestamp()
-                && !byStep.count(r.step))
-                byStep[r.step] = StepBreakdown {r.step, r.start, r.end};
-        }
-        if (byStep.empty()) {
-            for (const Interval& iv : primary) {
-                if (iv.record->step < 0)
-                    continue;
-                auto [it, inserted] = byStep.try_emplace(iv.record->step, StepBreakdown {iv.record->step, iv.start, iv.end});
-                if (!inserted) {
-                    it->second.startNs = std::min(it->second.startNs, iv.start);
-                    it->second.endNs = std::max(it->second.endNs, iv.end);
-                }
+/// Steps from step markers, else from the records' step field, else the whole span.
+std::vector<StepBreakdown> findSteps(const Trace& trace, const std::vector<Interval>& primary)
+{
+    std::map<std::int64_t, StepBreakdown> byStep;
+    for (const ActivityRecord& r : trace.records) {
+        if (r.kind == RecordKind::Marker && r.category == OpCategory::Step && r.hasTimestamp() && !byStep.count(r.step))
+            byStep[r.step] = StepBreakdown {r.step, r.start, r.end};
+    }
+    if (byStep.empty()) {
+        for (const Interval& iv : primary) {
+            if (iv.record->step < 0)
+                continue;
+            auto [it, inserted]
+                = byStep.try_emplace(iv.record->step, StepBreakdown {iv.record->step, iv.start, iv.end});
+            if (!inserted) {
+                it->second.startNs = std::min(it->second.startNs, iv.start);
+                it->second.endNs = std::max(it->second.endNs, iv.end);
             }
         }
-        std::vector<StepBreakdown> steps;
-        for (auto& [step, s] : byStep)
-            steps.push_back(s);
-        if (steps.empty() && !primary.empty()) {
-            StepBreakdown whole {-1, primary.front().start, primary.front().end};
-            for (const Interval& iv : primary)
-                whole.endNs = std::max(whole.endNs, iv.end);
-            steps.push_back(whole);
-        }
-        std::sort(steps.begin(), steps.end(),
-            [](const StepBreakdown& a, const StepBreakdown& b) { return a.startNs < b.startNs; });
-        for (StepBreakdown& s : steps)
-            s.wallNs = s.endNs - s.startNs;
-        return steps;
     }
+    std::vector<StepBreakdown> steps;
+    for (auto& [step, s] : byStep)
+        steps.push_back(s);
+    if (steps.empty() && !primary.empty()) {
+        StepBreakdown whole {-1, primary.front().start, primary.front().end};
+        for (const Interval& iv : primary)
+            whole.endNs = std::max(whole.endNs, iv.end);
+        steps.push_back(whole);
+    }
+    std::sort(steps.begin(), steps.end(),
+        [](const StepBreakdown& a, const StepBreakdown& b) { return a.startNs < b.startNs; });
+    for (StepBreakdown& s : steps)
+        s.wallNs = s.endNs - s.startNs;
+    return steps;
+}
 
-    /// Fills busy/idle/op counts of each step and the attribution sweep (see AttributionEntry).
-    void attribute(const Trace& trace, const std::vector<Interval>& primary, std::vector<StepBreakdown>& steps,
-        std::vector<AttributionEntry>& out)
-    {
-        struct Share {
-            double wallNs = 0;
-            std::int64_t count = 0;
-        };
-        // Key: idle flag << 32 | name id; kNoString names "(end of step)".
-        std::unordered_map<std::uint64_t, Share> shares;
-        auto share = [&](StringId name, bool idle) -> Share& {
-            return shares[(std::uint64_t {idle} << 32) | name];
-        };
-        std::size_t firstCandidate = 0;
-        std::vector<Interval> clipped;
-        std::vector<std::size_t> active;
-        for (StepBreakdown& step : steps) {
-            // Clip the records overlapping the step (primary is sorted by start).
-            while (firstCandidate < primary.size() && primary[firstCandidate].start < step.startNs
-                && primary[firstCandidate].end <= step.startNs)
-                ++firstCandidate;
-            clipped.clear();
-            for (std::size_t i = firstCandidate; i < primary.size() && primary[i].start < step.endNs; ++i) {
-                const Interval& iv = primary[i];
-                if (iv.end <= step.startNs)
-                    continue;
-                if (iv.start >= step.startNs) {
-                    ++step.opCount;
-                    step.opTotalNs += iv.end - iv.start;
-                }
-                std::int64_t lo = std::max(iv.start, step.startNs), hi = std::min(iv.end, step.endNs);
-                if (hi > lo)
-                    clipped.push_back({lo, hi, iv.record});
-                else if (hi == lo)
-                    share(iv.record->name, false).count++;
+/// Fills busy/idle/op counts of each step and the attribution sweep (see AttributionEntry).
+void attribute(const Trace& trace, const std::vector<Interval>& primary, std::vector<StepBreakdown>& steps,
+    std::vector<AttributionEntry>& out)
+{
+    struct Share {
+        double wallNs = 0;
+        std::int64_t count = 0;
+    };
+    // Key: idle flag << 32 | name id; kNoString names "(end of step)".
+    std::unordered_map<std::uint64_t, Share> shares;
+    auto share = [&](StringId name, bool idle) -> Share& { return shares[(std::uint64_t {idle} << 32) | name]; };
+    std::size_t firstCandidate = 0;
+    std::vector<Interval> clipped;
+    std::vector<std::size_t> active;
+    for (StepBreakdown& step : steps) {
+        // Clip the records overlapping the step (primary is sorted by start).
+        while (firstCandidate < primary.size() && primary[firstCandidate].start < step.startNs
+            && primary[firstCandidate].end <= step.startNs)
+            ++firstCandidate;
+        clipped.clear();
+        for (std::size_t i = firstCandidate; i < primary.size() && primary[i].start < step.endNs; ++i) {
+            const Interval& iv = primary[i];
+            if (iv.end <= step.startNs)
+                continue;
+            if (iv.start >= step.startNs) {
+                ++step.opCount;
+                step.opTotalNs += iv.end - iv.start;
             }
-            step.busyNs = totalOf(unionOf(clipped));
-            step.idleNs = step.wallNs - step.busyNs;
-            for (const Interval& iv : clipped)
+            std::int64_t lo = std::max(iv.start, step.startNs), hi = std::min(iv.end, step.endNs);
+            if (hi > lo)
+                clipped.push_back({lo, hi, iv.record});
+            else if (hi == lo)
                 share(iv.record->name, false).count++;
+        }
+        step.busyNs = totalOf(unionOf(clipped));
+        step.idleNs = step.wallNs - step.busyNs;
+        for (const Interval& iv : clipped)
+            share(iv.record->name, false).count++;
 
-            active.clear();
-            std::size_t next = 0;
-            std::int64_t t = step.startNs;
-            while (t < step.endNs) {
-                while (next < clipped.size() && clipped[next].start <= t) {
-                    if (clipped[next].end > t)
-                        active.push_back(next);
-                    ++next;
-                }
-                std::erase_if(active, [&](std::size_t a) { return clipped[a].end <= t; });
-                std::int64_t until = step.endNs;
-                if (next < clipped.size())
-                    until = std::min(until, clipped[next].start);
-                for (std::size_t a : active)
-                    until = std::min(until, clipped[a].end);
-                auto length = static_cast<double>(until - t);
-                if (active.empty()) {
-                    Share& idle = share(next < clipped.size() ? clipped[next].record->name : kNoString, true);
-                    idle.wallNs += length;
-                    idle.count++;
-                } else {
-                    double part = length / static_cast<double>(active.size());
-                    for (std::size_t a : active)
-                        share(clipped[a].record->name, false).wallNs += part;
-                }
-                t = until;
+        active.clear();
+        std::size_t next = 0;
+        std::int64_t t = step.startNs;
+        while (t < step.endNs) {
+            while (next < clipped.size() && clipped[next].start <= t) {
+                if (clipped[next].end > t)
+                    active.push_back(next);
+                ++next;
             }
+            std::erase_if(active, [&](std::size_t a) { return clipped[a].end <= t; });
+            std::int64_t until = step.endNs;
+            if (next < clipped.size())
+                until = std::min(until, clipped[next].start);
+            for (std::size_t a : active)
+                until = std::min(until, clipped[a].end);
+            auto length = static_cast<double>(until - t);
+            if (active.empty()) {
+                Share& idle = share(next < clipped.size() ? clipped[next].record->name : kNoString, true);
+                idle.wallNs += length;
+                idle.count++;
+            } else {
+                double part = length / static_cast<double>(active.size());
+                for (std::size_t a : active)
+                    share(clipped[a].record->name, false).wallNs += part;
+            }
+            t = until;
         }
-        out.clear();
-        for (const auto& [key, value] : shares) {
-            auto name = static_cast<StringId>(key & 0xFFFFFFFFu);
-            out.push_back({name == kNoString ? std::string("(end of step)") : trace.strings[name], (key >> 32) != 0,
-                value.wallNs, value.count});
-        }
-        std::sort(out.begin(), out.end(), [](const AttributionEntry& a, const AttributionEntry& b) {
-            if (a.wallNs != b.wallNs)
-                return a.wallNs > b.wallNs;
-            return std::tie(a.name, a.idle) < std::tie(b.name, b.idle);
-        });
     }
+    out.clear();
+    for (const auto& [key, value] : shares) {
+        auto name = static_cast<StringId>(key & 0xFFFFFFFFu);
+        out.push_back({name == kNoString ? std::string("(end of step)") : trace.strings[name], (key >> 32) != 0,
+            value.wallNs, value.count});
+    }
+    std::sort(out.begin(), out.end(), [](const AttributionEntry& a, const AttributionEntry& b) {
+        if (a.wallNs != b.wallNs)
+            return a.wallNs > b.wallNs;
+        return std::tie(a.name, a.idle) < std::tie(b.name, b.idle);
+    });
+}
 
 } // namespace
 

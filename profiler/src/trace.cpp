@@ -11,22 +11,35 @@ namespace lwb::profiler {
 std::string_view recordKindName(RecordKind kind)
 {
     switch (kind) {
-    case RecordKind::Kernel: return "kernel";
-    case RecordKind::Memcpy: return "memcpy";
-    case RecordKind::Memset: return "memset";
-    case RecordKind::Runtime: return "runtime";
-    case RecordKind::Driver: return "driver";
-    case RecordKind::Marker: return "marker";
-    case RecordKind::Sync: return "sync";
-    case RecordKind::Overhead: return "overhead";
-    case RecordKind::Graph: return "graph";
+    case RecordKind::Kernel:
+        return "kernel";
+    case RecordKind::Memcpy:
+        return "memcpy";
+    case RecordKind::Memset:
+        return "memset";
+    case RecordKind::Runtime:
+        return "runtime";
+    case RecordKind::Driver:
+        return "driver";
+    case RecordKind::Marker:
+        return "marker";
+    case RecordKind::Sync:
+        return "sync";
+    case RecordKind::Overhead:
+        return "overhead";
+    case RecordKind::Graph:
+        return "graph";
     }
     return "unknown";
 }
 
-StringTable::StringTable() { intern(""); }
+StringTable::StringTable()
+{
+    intern("");
+}
 
-StringTable::StringTable(const StringTable& other) : StringTable()
+StringTable::StringTable(const StringTable& other)
+    : StringTable()
 {
     for (std::size_t i = 1; i < other.m_values.size(); ++i)
         intern(other.m_values[i]);
@@ -147,17 +160,28 @@ std::string defaultTrackName(const TrackKey& key)
 std::string memcpyName(CopyKind kind)
 {
     switch (kind) {
-    case CopyKind::HtoD: return "[CUDA memcpy Host-to-Device]";
-    case CopyKind::DtoH: return "[CUDA memcpy Device-to-Host]";
-    case CopyKind::HtoA: return "[CUDA memcpy Host-to-Array]";
-    case CopyKind::AtoH: return "[CUDA memcpy Array-to-Host]";
-    case CopyKind::AtoA: return "[CUDA memcpy Array-to-Array]";
-    case CopyKind::AtoD: return "[CUDA memcpy Array-to-Device]";
-    case CopyKind::DtoA: return "[CUDA memcpy Device-to-Array]";
-    case CopyKind::DtoD: return "[CUDA memcpy Device-to-Device]";
-    case CopyKind::HtoH: return "[CUDA memcpy Host-to-Host]";
-    case CopyKind::PtoP: return "[CUDA memcpy Peer-to-Peer]";
-    case CopyKind::Unknown: break;
+    case CopyKind::HtoD:
+        return "[CUDA memcpy Host-to-Device]";
+    case CopyKind::DtoH:
+        return "[CUDA memcpy Device-to-Host]";
+    case CopyKind::HtoA:
+        return "[CUDA memcpy Host-to-Array]";
+    case CopyKind::AtoH:
+        return "[CUDA memcpy Array-to-Host]";
+    case CopyKind::AtoA:
+        return "[CUDA memcpy Array-to-Array]";
+    case CopyKind::AtoD:
+        return "[CUDA memcpy Array-to-Device]";
+    case CopyKind::DtoA:
+        return "[CUDA memcpy Device-to-Array]";
+    case CopyKind::DtoD:
+        return "[CUDA memcpy Device-to-Device]";
+    case CopyKind::HtoH:
+        return "[CUDA memcpy Host-to-Host]";
+    case CopyKind::PtoP:
+        return "[CUDA memcpy Peer-to-Peer]";
+    case CopyKind::Unknown:
+        break;
     }
     return "[CUDA memcpy Unknown]";
 }

@@ -20,7 +20,10 @@ namespace cu = lwb::profiler::cupti;
 
 namespace {
 
-constexpr std::size_t align8(std::size_t n) { return (n + 7) & ~std::size_t {7}; }
+constexpr std::size_t align8(std::size_t n)
+{
+    return (n + 7) & ~std::size_t {7};
+}
 
 /// Walks records the way cuptiActivityGetNextRecord does: back to back, each 8-byte aligned.
 class FakeCuptiApi final : public cu::CuptiApi {
@@ -75,9 +78,12 @@ public:
 /// Lays zero-initialised records into a CUPTI buffer.
 class BufferWriter {
 public:
-    BufferWriter(std::uint8_t* buffer, std::size_t size) : m_buffer(buffer), m_size(size) { }
-    template <typename T>
-    T& add(CUpti_ActivityKind kind)
+    BufferWriter(std::uint8_t* buffer, std::size_t size)
+        : m_buffer(buffer)
+        , m_size(size)
+    {
+    }
+    template <typename T> T& add(CUpti_ActivityKind kind)
     {
         EXPECT_LE(m_offset + sizeof(T), m_size);
         std::memset(m_buffer + m_offset, 0, align8(sizeof(T)));
@@ -108,7 +114,10 @@ Buffer request()
     return b;
 }
 
-void complete(const Buffer& b, std::size_t validSize) { cu::bufferCompletedTrampoline(nullptr, 0, b.data, b.size, validSize); }
+void complete(const Buffer& b, std::size_t validSize)
+{
+    cu::bufferCompletedTrampoline(nullptr, 0, b.data, b.size, validSize);
+}
 
 const ActivityRecord* only(const Trace& t, RecordKind kind, std::string_view name = {})
 {

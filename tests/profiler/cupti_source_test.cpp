@@ -12,7 +12,10 @@ namespace {
 
 class FakeProbe final : public CudaProbe {
 public:
-    explicit FakeProbe(CudaInfo info) : m_info(std::move(info)) { }
+    explicit FakeProbe(CudaInfo info)
+        : m_info(std::move(info))
+    {
+    }
     CudaInfo probe() const override { return m_info; }
 
 private:

@@ -19,7 +19,10 @@ namespace {
 
 class TracingContext final : public engine::RunContext {
 public:
-    explicit TracingContext(OpObserver* observer) : m_observer(observer) { }
+    explicit TracingContext(OpObserver* observer)
+        : m_observer(observer)
+    {
+    }
     OpObserver* observer() override { return m_observer; }
 
 private:

@@ -218,7 +218,9 @@ TEST(NsysImport, ClearErrorsForBadFiles)
     EXPECT_NE(broken.error().message.find("damaged"), std::string::npos) << broken.error().message;
 
     // An SQLite file that is not an export (a study file).
-    { ASSERT_TRUE(study_file::open(dir / "study.lwb", sql::OpenMode::ReadWriteCreate)); }
+    {
+        ASSERT_TRUE(study_file::open(dir / "study.lwb", sql::OpenMode::ReadWriteCreate));
+    }
     auto study = readNsysExport(dir / "study.lwb");
     ASSERT_FALSE(study);
     EXPECT_EQ(study.error().code, ErrorCode::InvalidArgument);

@@ -316,6 +316,11 @@ TEST(TraceStore, ReadOnlyViewerSeesTracesWhileAnotherConnectionWrites)
     auto viewer = TraceStore::open(*viewerDb);
     ASSERT_TRUE(viewer) << viewer.error().describe();
     EXPECT_EQ(viewer->listTraces()->size(), 1u);
+    // Single-row lookups must not leave the viewer's read transaction open (it would keep seeing
+    // the snapshot of that moment).
+    EXPECT_TRUE(viewer->info(1));
+    EXPECT_TRUE(viewer->summary(1));
+    EXPECT_TRUE(viewer->overview(1, {0, 7}, 10));
     ASSERT_TRUE(writer->write(cpuStepTrace(), {"second", 2, ""}));
     auto list = viewer->listTraces();
     ASSERT_EQ(list->size(), 2u);
@@ -327,7 +332,9 @@ TEST(TraceStore, ReadOnlyViewerSeesTracesWhileAnotherConnectionWrites)
 
     // A file without profiler tables: the viewer says so.
     auto otherPath = dir / "empty.lwb";
-    { ASSERT_TRUE(study_file::open(otherPath, sql::OpenMode::ReadWriteCreate)); }
+    {
+        ASSERT_TRUE(study_file::open(otherPath, sql::OpenMode::ReadWriteCreate));
+    }
     auto otherDb = study_file::open(otherPath, sql::OpenMode::ReadOnly);
     ASSERT_TRUE(otherDb);
     auto none = TraceStore::open(*otherDb);
@@ -353,8 +360,8 @@ TEST(TraceStore, SharedStringsCompareExportAndRemove)
     ASSERT_TRUE(cmp) << cmp.error().describe();
     EXPECT_DOUBLE_EQ(cmp->differenceNs, 0); // same step wall times (markers) ...
     ASSERT_GE(cmp->rows.size(), 2u); // ... but adamw -150 ns per step, idle at the step end +150
-    std::map<std::string, double> top = {{cmp->rows[0].label(), cmp->rows[0].deltaNs},
-        {cmp->rows[1].label(), cmp->rows[1].deltaNs}};
+    std::map<std::string, double> top
+        = {{cmp->rows[0].label(), cmp->rows[0].deltaNs}, {cmp->rows[1].label(), cmp->rows[1].deltaNs}};
     EXPECT_EQ(top, (std::map<std::string, double> {{"adamw", -150}, {"idle before (end of step)", 150}}));
 
     auto chrome = store->exportChrome(*a, dir / "a.json");

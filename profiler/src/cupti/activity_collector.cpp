@@ -7,11 +7,13 @@
 
 namespace lwb::profiler::cupti {
 namespace {
-    std::atomic<ActivityCollector*> g_active {nullptr};
+std::atomic<ActivityCollector*> g_active {nullptr};
 }
 
 ActivityCollector::ActivityCollector(CuptiApi& api, CollectorOptions options)
-    : m_api(api), m_options(std::move(options)), m_mapper(api, m_options.mapper)
+    : m_api(api)
+    , m_options(std::move(options))
+    , m_mapper(api, m_options.mapper)
 {
     m_writer = std::thread([this] { writerLoop(); });
 }
@@ -161,8 +163,8 @@ void CUPTIAPI bufferRequestedTrampoline(std::uint8_t** buffer, std::size_t* size
     collector->bufferRequested(buffer, size, maxNumRecords);
 }
 
-void CUPTIAPI bufferCompletedTrampoline(CUcontext context, std::uint32_t streamId, std::uint8_t* buffer,
-    std::size_t size, std::size_t validSize)
+void CUPTIAPI bufferCompletedTrampoline(
+    CUcontext context, std::uint32_t streamId, std::uint8_t* buffer, std::size_t size, std::size_t validSize)
 {
     (void)context;
     (void)streamId;

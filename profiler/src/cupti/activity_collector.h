@@ -76,7 +76,7 @@ void clearActiveCollector(ActivityCollector* collector);
 
 /// The functions registered with cuptiActivityRegisterCallbacks.
 void CUPTIAPI bufferRequestedTrampoline(std::uint8_t** buffer, std::size_t* size, std::size_t* maxNumRecords);
-void CUPTIAPI bufferCompletedTrampoline(CUcontext context, std::uint32_t streamId, std::uint8_t* buffer,
-    std::size_t size, std::size_t validSize);
+void CUPTIAPI bufferCompletedTrampoline(
+    CUcontext context, std::uint32_t streamId, std::uint8_t* buffer, std::size_t size, std::size_t validSize);
 
 } // namespace lwb::profiler::cupti

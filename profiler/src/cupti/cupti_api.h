@@ -22,8 +22,9 @@ public:
     virtual CUptiResult droppedRecords(std::size_t* dropped) = 0;
     /// cuptiGetCallbackName: "cudaLaunchKernel_v7000"; empty when unknown.
     virtual std::string callbackName(CUpti_CallbackDomain domain, std::uint32_t cbid) = 0;
-    virtual CUptiResult registerCallbacks(CUpti_BuffersCallbackRequestFunc request,
-        CUpti_BuffersCallbackCompleteFunc complete) = 0;
+    virtual CUptiResult registerCallbacks(
+        CUpti_BuffersCallbackRequestFunc request, CUpti_BuffersCallbackCompleteFunc complete)
+        = 0;
     virtual CUptiResult registerTimestampCallback(CUpti_TimestampCallbackFunc timestamp) = 0;
     virtual CUptiResult enable(CUpti_ActivityKind kind) = 0;
     virtual CUptiResult disable(CUpti_ActivityKind kind) = 0;
@@ -46,5 +47,5 @@ Error cuptiError(CuptiApi& api, CUptiResult result, const char* call, std::strin
     do {                                                                                                               \
         CUptiResult lwbCuptiRc_ = (expr);                                                                              \
         if (lwbCuptiRc_ != CUPTI_SUCCESS)                                                                              \
-            return ::lwb::fail(::lwb::profiler::cupti::cuptiError((api), lwbCuptiRc_, #expr, LWB_WHERE));             \
+            return ::lwb::fail(::lwb::profiler::cupti::cuptiError((api), lwbCuptiRc_, #expr, LWB_WHERE));              \
     } while (0)

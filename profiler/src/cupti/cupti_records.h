@@ -27,18 +27,29 @@ constexpr std::size_t recordSize(CUpti_ActivityKind kind)
 {
     switch (kind) {
     case CUPTI_ACTIVITY_KIND_KERNEL:
-    case CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL: return sizeof(KernelRecord);
-    case CUPTI_ACTIVITY_KIND_MEMCPY: return sizeof(MemcpyRecord);
-    case CUPTI_ACTIVITY_KIND_MEMSET: return sizeof(MemsetRecord);
+    case CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL:
+        return sizeof(KernelRecord);
+    case CUPTI_ACTIVITY_KIND_MEMCPY:
+        return sizeof(MemcpyRecord);
+    case CUPTI_ACTIVITY_KIND_MEMSET:
+        return sizeof(MemsetRecord);
     case CUPTI_ACTIVITY_KIND_RUNTIME:
-    case CUPTI_ACTIVITY_KIND_DRIVER: return sizeof(ApiRecord);
-    case CUPTI_ACTIVITY_KIND_SYNCHRONIZATION: return sizeof(SyncRecord);
-    case CUPTI_ACTIVITY_KIND_OVERHEAD: return sizeof(OverheadRecord);
-    case CUPTI_ACTIVITY_KIND_MARKER: return sizeof(MarkerRecord);
-    case CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION: return sizeof(ExternalCorrelationRecord);
-    case CUPTI_ACTIVITY_KIND_CONTEXT: return sizeof(ContextRecord);
-    case CUPTI_ACTIVITY_KIND_GRAPH_TRACE: return sizeof(GraphTraceRecord);
-    default: return 0;
+    case CUPTI_ACTIVITY_KIND_DRIVER:
+        return sizeof(ApiRecord);
+    case CUPTI_ACTIVITY_KIND_SYNCHRONIZATION:
+        return sizeof(SyncRecord);
+    case CUPTI_ACTIVITY_KIND_OVERHEAD:
+        return sizeof(OverheadRecord);
+    case CUPTI_ACTIVITY_KIND_MARKER:
+        return sizeof(MarkerRecord);
+    case CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION:
+        return sizeof(ExternalCorrelationRecord);
+    case CUPTI_ACTIVITY_KIND_CONTEXT:
+        return sizeof(ContextRecord);
+    case CUPTI_ACTIVITY_KIND_GRAPH_TRACE:
+        return sizeof(GraphTraceRecord);
+    default:
+        return 0;
     }
 }
 

@@ -12,71 +12,86 @@
 namespace lwb::profiler::cupti {
 namespace {
 
-    std::uint8_t nsysMemoryKind(std::uint32_t cuptiKind)
-    {
-        // CUPTI: 0 unknown, 1 pageable, 2 pinned, ...; nsys: 0 pageable, 1 pinned, ..., 7 unknown.
-        if (cuptiKind == CUPTI_ACTIVITY_MEMORY_KIND_UNKNOWN || cuptiKind > CUPTI_ACTIVITY_MEMORY_KIND_MANAGED_STATIC)
-            return static_cast<std::uint8_t>(MemoryKind::Unknown);
-        return static_cast<std::uint8_t>(cuptiKind - 1);
+std::uint8_t nsysMemoryKind(std::uint32_t cuptiKind)
+{
+    // CUPTI: 0 unknown, 1 pageable, 2 pinned, ...; nsys: 0 pageable, 1 pinned, ..., 7 unknown.
+    if (cuptiKind == CUPTI_ACTIVITY_MEMORY_KIND_UNKNOWN || cuptiKind > CUPTI_ACTIVITY_MEMORY_KIND_MANAGED_STATIC)
+        return static_cast<std::uint8_t>(MemoryKind::Unknown);
+    return static_cast<std::uint8_t>(cuptiKind - 1);
+}
+
+std::uint8_t nsysLaunchType(std::uint8_t cuptiType)
+{
+    // CUPTI: 0 regular, 1 cooperative single, 2 cooperative multi; nsys: 0 unknown, 1 regular, ...
+    return cuptiType <= CUPTI_ACTIVITY_LAUNCH_TYPE_COOPERATIVE_MULTI_DEVICE ? static_cast<std::uint8_t>(cuptiType + 1)
+                                                                            : std::uint8_t {0};
+}
+
+struct OverheadName {
+    std::uint8_t nsysType;
+    const char* name;
+};
+
+OverheadName overheadName(CUpti_ActivityOverheadKind kind)
+{
+    switch (kind) {
+    case CUPTI_ACTIVITY_OVERHEAD_DRIVER_COMPILER:
+        return {2, "Driver Compiler"};
+    case CUPTI_ACTIVITY_OVERHEAD_CUPTI_BUFFER_FLUSH:
+        return {3, "CUPTI Buffer Flush"};
+    case CUPTI_ACTIVITY_OVERHEAD_CUPTI_INSTRUMENTATION:
+        return {4, "CUPTI Instrumentation"};
+    case CUPTI_ACTIVITY_OVERHEAD_CUPTI_RESOURCE:
+        return {5, "CUPTI Resource"};
+    case CUPTI_ACTIVITY_OVERHEAD_RUNTIME_TRIGGERED_MODULE_LOADING:
+        return {6, "Runtime Triggered Module Loading"};
+    case CUPTI_ACTIVITY_OVERHEAD_LAZY_FUNCTION_LOADING:
+        return {7, "Lazy Function Loading"};
+    case CUPTI_ACTIVITY_OVERHEAD_COMMAND_BUFFER_FULL:
+        return {8, "Command Buffer Full"};
+    case CUPTI_ACTIVITY_OVERHEAD_ACTIVITY_BUFFER_REQUEST:
+        return {0, "Activity Buffer Request"};
+    case CUPTI_ACTIVITY_OVERHEAD_UVM_ACTIVITY_INIT:
+        return {0, "UVM Activity Init"};
+    default:
+        return {1, "Unknown"};
     }
+}
 
-    std::uint8_t nsysLaunchType(std::uint8_t cuptiType)
-    {
-        // CUPTI: 0 regular, 1 cooperative single, 2 cooperative multi; nsys: 0 unknown, 1 regular, ...
-        return cuptiType <= CUPTI_ACTIVITY_LAUNCH_TYPE_COOPERATIVE_MULTI_DEVICE ? static_cast<std::uint8_t>(cuptiType + 1)
-                                                                                 : std::uint8_t {0};
+const char* syncName(std::uint32_t type)
+{
+    switch (type) {
+    case CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_EVENT_SYNCHRONIZE:
+        return "[CUDA event synchronize]";
+    case CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_STREAM_WAIT_EVENT:
+        return "[CUDA stream wait event]";
+    case CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_STREAM_SYNCHRONIZE:
+        return "[CUDA stream synchronize]";
+    case CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_CONTEXT_SYNCHRONIZE:
+        return "[CUDA context synchronize]";
+    default:
+        return "[CUDA synchronize]";
     }
+}
 
-    struct OverheadName {
-        std::uint8_t nsysType;
-        const char* name;
-    };
+std::string demangle(const char* mangled)
+{
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
+    return status == 0 && out ? std::string(out.get()) : std::string(mangled);
+}
 
-    OverheadName overheadName(CUpti_ActivityOverheadKind kind)
-    {
-        switch (kind) {
-        case CUPTI_ACTIVITY_OVERHEAD_DRIVER_COMPILER: return {2, "Driver Compiler"};
-        case CUPTI_ACTIVITY_OVERHEAD_CUPTI_BUFFER_FLUSH: return {3, "CUPTI Buffer Flush"};
-        case CUPTI_ACTIVITY_OVERHEAD_CUPTI_INSTRUMENTATION: return {4, "CUPTI Instrumentation"};
-        case CUPTI_ACTIVITY_OVERHEAD_CUPTI_RESOURCE: return {5, "CUPTI Resource"};
-        case CUPTI_ACTIVITY_OVERHEAD_RUNTIME_TRIGGERED_MODULE_LOADING: return {6, "Runtime Triggered Module Loading"};
-        case CUPTI_ACTIVITY_OVERHEAD_LAZY_FUNCTION_LOADING: return {7, "Lazy Function Loading"};
-        case CUPTI_ACTIVITY_OVERHEAD_COMMAND_BUFFER_FULL: return {8, "Command Buffer Full"};
-        case CUPTI_ACTIVITY_OVERHEAD_ACTIVITY_BUFFER_REQUEST: return {0, "Activity Buffer Request"};
-        case CUPTI_ACTIVITY_OVERHEAD_UVM_ACTIVITY_INIT: return {0, "UVM Activity Init"};
-        default: return {1, "Unknown"};
-        }
-    }
-
-    const char* syncName(std::uint32_t type)
-    {
-        switch (type) {
-        case CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_EVENT_SYNCHRONIZE: return "[CUDA event synchronize]";
-        case CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_STREAM_WAIT_EVENT: return "[CUDA stream wait event]";
-        case CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_STREAM_SYNCHRONIZE: return "[CUDA stream synchronize]";
-        case CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_CONTEXT_SYNCHRONIZE: return "[CUDA context synchronize]";
-        default: return "[CUDA synchronize]";
-        }
-    }
-
-    std::string demangle(const char* mangled)
-    {
-        int status = 0;
-        std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
-        return status == 0 && out ? std::string(out.get()) : std::string(mangled);
-    }
-
-    /// "cudaLaunchKernel_v7000" -> "cudaLaunchKernel".
-    std::string_view withoutVersion(std::string_view name)
-    {
-        auto pos = name.rfind("_v");
-        if (pos == std::string_view::npos || pos + 2 >= name.size())
+/// "cudaLaunchKernel_v7000" -> "cudaLaunchKernel".
+std::string_view withoutVersion(std::string_view name)
+{
+    auto pos = name.rfind("_v");
+    if (pos == std::string_view::npos || pos + 2 >= name.size())
+        return name;
+    for (std::size_t i = pos + 2; i < name.size(); ++i)
+        if (name[i] < '0' || name[i] > '9')
             return name;
-        for (std::size_t i = pos + 2; i < name.size(); ++i)
-            if (name[i] < '0' || name[i] > '9')
-                return name;
-        return name.substr(0, pos);
-    }
+    return name.substr(0, pos);
+}
 
 } // namespace
 
@@ -118,7 +133,9 @@ std::string kernelShortName(std::string_view name)
     return s.empty() ? std::string(name) : std::string(s);
 }
 
-RecordMapper::RecordMapper(CuptiApi& api, MapperOptions options) : m_api(api), m_options(std::move(options))
+RecordMapper::RecordMapper(CuptiApi& api, MapperOptions options)
+    : m_api(api)
+    , m_options(std::move(options))
 {
     m_trace.source = "cupti";
 }
@@ -161,15 +178,31 @@ void RecordMapper::map(const CUpti_Activity& record)
     ++m_mapped;
     switch (record.kind) {
     case CUPTI_ACTIVITY_KIND_KERNEL:
-    case CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL: mapKernel(record); break;
-    case CUPTI_ACTIVITY_KIND_MEMCPY: mapMemcpy(record); break;
-    case CUPTI_ACTIVITY_KIND_MEMSET: mapMemset(record); break;
+    case CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL:
+        mapKernel(record);
+        break;
+    case CUPTI_ACTIVITY_KIND_MEMCPY:
+        mapMemcpy(record);
+        break;
+    case CUPTI_ACTIVITY_KIND_MEMSET:
+        mapMemset(record);
+        break;
     case CUPTI_ACTIVITY_KIND_RUNTIME:
-    case CUPTI_ACTIVITY_KIND_DRIVER: mapApi(record); break;
-    case CUPTI_ACTIVITY_KIND_SYNCHRONIZATION: mapSync(record); break;
-    case CUPTI_ACTIVITY_KIND_OVERHEAD: mapOverhead(record); break;
-    case CUPTI_ACTIVITY_KIND_MARKER: mapMarker(record); break;
-    case CUPTI_ACTIVITY_KIND_GRAPH_TRACE: mapGraph(record); break;
+    case CUPTI_ACTIVITY_KIND_DRIVER:
+        mapApi(record);
+        break;
+    case CUPTI_ACTIVITY_KIND_SYNCHRONIZATION:
+        mapSync(record);
+        break;
+    case CUPTI_ACTIVITY_KIND_OVERHEAD:
+        mapOverhead(record);
+        break;
+    case CUPTI_ACTIVITY_KIND_MARKER:
+        mapMarker(record);
+        break;
+    case CUPTI_ACTIVITY_KIND_GRAPH_TRACE:
+        mapGraph(record);
+        break;
     case CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION: {
         const auto& r = reinterpret_cast<const ExternalCorrelationRecord&>(record);
         if (r.externalKind == CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0)
@@ -181,7 +214,9 @@ void RecordMapper::map(const CUpti_Activity& record)
         m_contextDevice[r.contextId] = static_cast<std::int32_t>(r.deviceId);
         break;
     }
-    default: --m_mapped; break; // a kind we did not enable (e.g. MARKER_DATA): nothing to keep
+    default:
+        --m_mapped;
+        break; // a kind we did not enable (e.g. MARKER_DATA): nothing to keep
     }
 }
 

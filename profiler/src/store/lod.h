@@ -24,6 +24,9 @@ std::vector<LodRow> buildLod(const std::vector<const ActivityRecord*>& records, 
 int lodLevels(std::int64_t baseWidth, std::int64_t endNs);
 
 /// Floor division for possibly negative times.
-inline std::int64_t floorDiv(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+inline std::int64_t floorDiv(std::int64_t a, std::int64_t b)
+{
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 } // namespace lwb::profiler

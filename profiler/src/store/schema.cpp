@@ -9,7 +9,7 @@
 namespace lwb::profiler {
 namespace {
 
-    constexpr const char* kSchemaV1 = R"sql(
+constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE lwb_traces (
     traceId             INTEGER PRIMARY KEY,
     label               TEXT    NOT NULL,
@@ -259,7 +259,7 @@ CREATE TABLE NVTX_EVENTS (
 );
 )sql";
 
-    constexpr const char* kIndexes = R"sql(
+constexpr const char* kIndexes = R"sql(
 CREATE INDEX IF NOT EXISTS lwb_kernel_track ON CUPTI_ACTIVITY_KIND_KERNEL(traceId, deviceId, streamId, start);
 CREATE INDEX IF NOT EXISTS lwb_memcpy_track ON CUPTI_ACTIVITY_KIND_MEMCPY(traceId, deviceId, streamId, start);
 CREATE INDEX IF NOT EXISTS lwb_memset_track ON CUPTI_ACTIVITY_KIND_MEMSET(traceId, deviceId, streamId, start);
@@ -280,20 +280,31 @@ const study_file::ModuleSchema& TraceStore::schema()
     return kSchema;
 }
 
-std::string_view indexSql() { return kIndexes; }
+std::string_view indexSql()
+{
+    return kIndexes;
+}
 
 Table tableOf(RecordKind kind)
 {
     switch (kind) {
-    case RecordKind::Kernel: return Table::Kernel;
-    case RecordKind::Memcpy: return Table::Memcpy;
-    case RecordKind::Memset: return Table::Memset;
+    case RecordKind::Kernel:
+        return Table::Kernel;
+    case RecordKind::Memcpy:
+        return Table::Memcpy;
+    case RecordKind::Memset:
+        return Table::Memset;
     case RecordKind::Runtime:
-    case RecordKind::Driver: return Table::Runtime;
-    case RecordKind::Marker: return Table::Nvtx;
-    case RecordKind::Sync: return Table::Sync;
-    case RecordKind::Overhead: return Table::Overhead;
-    case RecordKind::Graph: return Table::Graph;
+    case RecordKind::Driver:
+        return Table::Runtime;
+    case RecordKind::Marker:
+        return Table::Nvtx;
+    case RecordKind::Sync:
+        return Table::Sync;
+    case RecordKind::Overhead:
+        return Table::Overhead;
+    case RecordKind::Graph:
+        return Table::Graph;
     }
     return Table::Kernel;
 }

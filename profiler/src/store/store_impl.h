@@ -6,6 +6,7 @@
 
 #include <array>
 #include <string_view>
+#include <utility>
 
 namespace lwb::profiler {
 
@@ -36,7 +37,10 @@ inline std::int64_t globalTid(std::uint32_t pid, std::uint32_t tid)
 {
     return (static_cast<std::int64_t>(pid & 0xFFFFFF) << 24) | (tid & 0xFFFFFF);
 }
-inline std::int64_t globalPid(std::uint32_t pid) { return static_cast<std::int64_t>(pid & 0xFFFFFF) << 24; }
+inline std::int64_t globalPid(std::uint32_t pid)
+{
+    return static_cast<std::int64_t>(pid & 0xFFFFFF) << 24;
+}
 
 /// SQL creating the indexes, run after the first trace is loaded ("IF NOT EXISTS").
 std::string_view indexSql();
@@ -50,8 +54,32 @@ struct TraceStore::Impl {
     std::map<std::string, sql::Statement, std::less<>> statements;
     std::unordered_map<std::int64_t, std::string> names;
 
-    /// A cached prepared statement (reset before it is returned).
-    Result<sql::Statement*> statement(std::string_view sql);
+    /// A cached prepared statement, reset again when the handle goes out of scope: a statement
+    /// left mid-iteration would keep the connection's read transaction open, pinning a viewer to
+    /// an old snapshot (it would not see new traces) and stopping the writer's WAL checkpoints.
+    class Cached {
+    public:
+        explicit Cached(sql::Statement* statement)
+            : m_statement(statement)
+        {
+        }
+        Cached(Cached&& other) noexcept
+            : m_statement(std::exchange(other.m_statement, nullptr))
+        {
+        }
+        Cached& operator=(Cached&&) = delete;
+        ~Cached()
+        {
+            if (m_statement)
+                (void)m_statement->reset();
+        }
+        sql::Statement* operator->() const { return m_statement; }
+        sql::Statement& operator*() const { return *m_statement; }
+
+    private:
+        sql::Statement* m_statement;
+    };
+    Result<Cached> statement(std::string_view sql);
     /// StringIds value, cached.
     Result<std::string> name(std::int64_t id);
 
@@ -69,10 +97,10 @@ struct TraceStore::Impl {
     WriteTimings timings;
 
     Result<std::int64_t> write(const Trace& trace, const TraceMeta& meta);
-    Result<std::vector<TimelineItem>> loadRange(std::int64_t traceId, const TrackKey& key, std::int64_t t0,
-        std::int64_t t1);
-    Result<std::vector<OverviewBucket>> overview(std::int64_t traceId, const TrackKey& key, std::int64_t t0,
-        std::int64_t t1, int buckets);
+    Result<std::vector<TimelineItem>> loadRange(
+        std::int64_t traceId, const TrackKey& key, std::int64_t t0, std::int64_t t1);
+    Result<std::vector<OverviewBucket>> overview(
+        std::int64_t traceId, const TrackKey& key, std::int64_t t0, std::int64_t t1, int buckets);
     Result<Trace> load(std::int64_t traceId);
 };
 

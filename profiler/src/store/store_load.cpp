@@ -8,42 +8,42 @@
 namespace lwb::profiler {
 namespace {
 
-    constexpr const char* kLoadSql[kTableCount] = {
-        "SELECT start, end, deviceId, contextId, streamId, correlationId, globalPid, demangledName, shortName, "
-        "launchType, registersPerThread, gridX, gridY, gridZ, blockX, blockY, blockZ, staticSharedMemory, "
-        "dynamicSharedMemory, graphNodeId, graphId, step, category, flops, opBytes, flags FROM "
-        "CUPTI_ACTIVITY_KIND_KERNEL WHERE traceId=?1",
-        "SELECT start, end, deviceId, contextId, streamId, correlationId, globalPid, bytes, copyKind, srcKind, dstKind, "
-        "graphNodeId, step, nameId, flags FROM CUPTI_ACTIVITY_KIND_MEMCPY WHERE traceId=?1",
-        "SELECT start, end, deviceId, contextId, streamId, correlationId, globalPid, value, bytes, graphNodeId, memKind, "
-        "step, nameId, flags FROM CUPTI_ACTIVITY_KIND_MEMSET WHERE traceId=?1",
-        "SELECT start, end, deviceId, contextId, streamId, correlationId, globalPid, syncType, eventId, step, nameId, "
-        "flags FROM CUPTI_ACTIVITY_KIND_SYNCHRONIZATION WHERE traceId=?1",
-        "SELECT start, end, deviceId, contextId, streamId, correlationId, globalPid, graphId, graphExecId, flags FROM "
-        "CUPTI_ACTIVITY_KIND_GRAPH_TRACE WHERE traceId=?1",
-        "SELECT start, end, eventClass, globalTid, correlationId, nameId, returnValue, cbid, externalId, step, flags "
-        "FROM CUPTI_ACTIVITY_KIND_RUNTIME WHERE traceId=?1",
-        "SELECT start, end, globalTid, correlationId, nameId, overheadType, deviceId, streamId, flags FROM "
-        "CUPTI_ACTIVITY_KIND_OVERHEAD WHERE traceId=?1",
-        "SELECT start, end, eventType, category, globalTid, textId, text, step, flags FROM NVTX_EVENTS WHERE traceId=?1",
-    };
+constexpr const char* kLoadSql[kTableCount] = {
+    "SELECT start, end, deviceId, contextId, streamId, correlationId, globalPid, demangledName, shortName, "
+    "launchType, registersPerThread, gridX, gridY, gridZ, blockX, blockY, blockZ, staticSharedMemory, "
+    "dynamicSharedMemory, graphNodeId, graphId, step, category, flops, opBytes, flags FROM "
+    "CUPTI_ACTIVITY_KIND_KERNEL WHERE traceId=?1",
+    "SELECT start, end, deviceId, contextId, streamId, correlationId, globalPid, bytes, copyKind, srcKind, dstKind, "
+    "graphNodeId, step, nameId, flags FROM CUPTI_ACTIVITY_KIND_MEMCPY WHERE traceId=?1",
+    "SELECT start, end, deviceId, contextId, streamId, correlationId, globalPid, value, bytes, graphNodeId, memKind, "
+    "step, nameId, flags FROM CUPTI_ACTIVITY_KIND_MEMSET WHERE traceId=?1",
+    "SELECT start, end, deviceId, contextId, streamId, correlationId, globalPid, syncType, eventId, step, nameId, "
+    "flags FROM CUPTI_ACTIVITY_KIND_SYNCHRONIZATION WHERE traceId=?1",
+    "SELECT start, end, deviceId, contextId, streamId, correlationId, globalPid, graphId, graphExecId, flags FROM "
+    "CUPTI_ACTIVITY_KIND_GRAPH_TRACE WHERE traceId=?1",
+    "SELECT start, end, eventClass, globalTid, correlationId, nameId, returnValue, cbid, externalId, step, flags "
+    "FROM CUPTI_ACTIVITY_KIND_RUNTIME WHERE traceId=?1",
+    "SELECT start, end, globalTid, correlationId, nameId, overheadType, deviceId, streamId, flags FROM "
+    "CUPTI_ACTIVITY_KIND_OVERHEAD WHERE traceId=?1",
+    "SELECT start, end, eventType, category, globalTid, textId, text, step, flags FROM NVTX_EVENTS WHERE traceId=?1",
+};
 
-    /// Column reader with integer defaults for NULL.
-    struct Cols {
-        sqlite3_stmt* h;
-        std::int64_t i(int c) const { return sqlite3_column_int64(h, c); }
-        bool null(int c) const { return sqlite3_column_type(h, c) == SQLITE_NULL; }
-        std::int64_t step(int c) const { return null(c) ? -1 : i(c); }
-        std::uint32_t u(int c) const { return static_cast<std::uint32_t>(i(c)); }
-        std::int32_t s(int c) const { return static_cast<std::int32_t>(i(c)); }
-        std::uint8_t b(int c) const { return static_cast<std::uint8_t>(i(c)); }
-    };
+/// Column reader with integer defaults for NULL.
+struct Cols {
+    sqlite3_stmt* h;
+    std::int64_t i(int c) const { return sqlite3_column_int64(h, c); }
+    bool null(int c) const { return sqlite3_column_type(h, c) == SQLITE_NULL; }
+    std::int64_t step(int c) const { return null(c) ? -1 : i(c); }
+    std::uint32_t u(int c) const { return static_cast<std::uint32_t>(i(c)); }
+    std::int32_t s(int c) const { return static_cast<std::int32_t>(i(c)); }
+    std::uint8_t b(int c) const { return static_cast<std::uint8_t>(i(c)); }
+};
 
 } // namespace
 
 Result<Trace> TraceStore::Impl::load(std::int64_t traceId)
 {
-    LWB_ASSIGN_OR_RETURN(auto* meta,
+    LWB_ASSIGN_OR_RETURN(auto meta,
         statement("SELECT source, sessionStartNs, utcEpochNs, droppedRecords, dropReason, noTimestampRecords, "
                   "filteredRecords, invalidRecords, recordCount FROM lwb_traces WHERE traceId=?1 AND complete=1"));
     LWB_RETURN_IF_ERROR(meta->bind(1, traceId));
@@ -73,7 +73,7 @@ Result<Trace> TraceStore::Impl::load(std::int64_t traceId)
     };
 
     for (const TableInfo& info : kTables) {
-        LWB_ASSIGN_OR_RETURN(auto* stmt, statement(kLoadSql[static_cast<int>(info.table)]));
+        LWB_ASSIGN_OR_RETURN(auto stmt, statement(kLoadSql[static_cast<int>(info.table)]));
         LWB_RETURN_IF_ERROR(stmt->bind(1, traceId));
         Cols c {stmt->handle()};
         while (true) {
@@ -204,14 +204,15 @@ Result<Trace> TraceStore::Impl::load(std::int64_t traceId)
         }
     }
 
-    LWB_ASSIGN_OR_RETURN(auto* tracks,
+    LWB_ASSIGN_OR_RETURN(auto tracks,
         statement("SELECT deviceId, streamId, name FROM lwb_trace_tracks WHERE traceId=?1 ORDER BY trackId"));
     LWB_RETURN_IF_ERROR(tracks->bind(1, traceId));
     while (true) {
         LWB_ASSIGN_OR_RETURN(bool row, tracks->step());
         if (!row)
             break;
-        trace.trackNames[{static_cast<std::int32_t>(tracks->columnInt(0)), static_cast<std::uint32_t>(tracks->columnInt(1))}]
+        trace.trackNames[{
+            static_cast<std::int32_t>(tracks->columnInt(0)), static_cast<std::uint32_t>(tracks->columnInt(1))}]
             = tracks->columnText(2);
     }
     trace.sortByStart();

@@ -12,61 +12,69 @@
 namespace lwb::profiler {
 namespace {
 
-    /// Columns of the window query per table: start, end, name id, aux, correlation, step, bytes, flags.
-    constexpr const char* kRangeColumns[kTableCount] = {
-        "start, end, demangledName, NULL, correlationId, step, opBytes, flags",
-        "start, end, nameId, copyKind, correlationId, step, bytes, flags",
-        "start, end, nameId, NULL, correlationId, step, bytes, flags",
-        "start, end, nameId, syncType, correlationId, step, NULL, flags",
-        "start, end, NULL, graphId, correlationId, NULL, NULL, flags",
-        "start, end, nameId, eventClass, correlationId, step, NULL, flags",
-        "start, end, nameId, overheadType, correlationId, NULL, NULL, flags",
-        "start, coalesce(end, start), textId, text, NULL, step, NULL, flags",
-    };
+/// Columns of the window query per table: start, end, name id, aux, correlation, step, bytes, flags.
+constexpr const char* kRangeColumns[kTableCount] = {
+    "start, end, demangledName, NULL, correlationId, step, opBytes, flags",
+    "start, end, nameId, copyKind, correlationId, step, bytes, flags",
+    "start, end, nameId, NULL, correlationId, step, bytes, flags",
+    "start, end, nameId, syncType, correlationId, step, NULL, flags",
+    "start, end, NULL, graphId, correlationId, NULL, NULL, flags",
+    "start, end, nameId, eventClass, correlationId, step, NULL, flags",
+    "start, end, nameId, overheadType, correlationId, NULL, NULL, flags",
+    "start, coalesce(end, start), textId, text, NULL, step, NULL, flags",
+};
 
-    RecordKind kindOfTable(Table table, std::int64_t aux)
-    {
-        switch (table) {
-        case Table::Kernel: return RecordKind::Kernel;
-        case Table::Memcpy: return RecordKind::Memcpy;
-        case Table::Memset: return RecordKind::Memset;
-        case Table::Sync: return RecordKind::Sync;
-        case Table::Graph: return RecordKind::Graph;
-        case Table::Runtime: return aux == 1 ? RecordKind::Driver : RecordKind::Runtime;
-        case Table::Overhead: return RecordKind::Overhead;
-        case Table::Nvtx: return RecordKind::Marker;
-        }
+RecordKind kindOfTable(Table table, std::int64_t aux)
+{
+    switch (table) {
+    case Table::Kernel:
         return RecordKind::Kernel;
+    case Table::Memcpy:
+        return RecordKind::Memcpy;
+    case Table::Memset:
+        return RecordKind::Memset;
+    case Table::Sync:
+        return RecordKind::Sync;
+    case Table::Graph:
+        return RecordKind::Graph;
+    case Table::Runtime:
+        return aux == 1 ? RecordKind::Driver : RecordKind::Runtime;
+    case Table::Overhead:
+        return RecordKind::Overhead;
+    case Table::Nvtx:
+        return RecordKind::Marker;
     }
+    return RecordKind::Kernel;
+}
 
-    TraceInfo readInfo(const sql::Statement& s)
-    {
-        TraceInfo info;
-        info.traceId = s.columnInt(0);
-        info.label = s.columnText(1);
-        info.trialId = s.columnOptionalInt(2);
-        info.source = s.columnText(3);
-        info.notes = s.columnText(4);
-        info.sessionStartNs = s.columnInt(5);
-        info.utcEpochNs = s.columnInt(6);
-        info.durationNs = s.columnInt(7);
-        info.recordCount = s.columnInt(8);
-        info.capture.droppedRecords = s.columnInt(9);
-        info.capture.dropReason = s.columnText(10);
-        info.capture.noTimestampRecords = s.columnInt(11);
-        info.capture.filteredRecords = s.columnInt(12);
-        info.capture.invalidRecords = s.columnInt(13);
-        info.createdAt = s.columnText(14);
-        return info;
-    }
+TraceInfo readInfo(const sql::Statement& s)
+{
+    TraceInfo info;
+    info.traceId = s.columnInt(0);
+    info.label = s.columnText(1);
+    info.trialId = s.columnOptionalInt(2);
+    info.source = s.columnText(3);
+    info.notes = s.columnText(4);
+    info.sessionStartNs = s.columnInt(5);
+    info.utcEpochNs = s.columnInt(6);
+    info.durationNs = s.columnInt(7);
+    info.recordCount = s.columnInt(8);
+    info.capture.droppedRecords = s.columnInt(9);
+    info.capture.dropReason = s.columnText(10);
+    info.capture.noTimestampRecords = s.columnInt(11);
+    info.capture.filteredRecords = s.columnInt(12);
+    info.capture.invalidRecords = s.columnInt(13);
+    info.createdAt = s.columnText(14);
+    return info;
+}
 
-    constexpr const char* kInfoColumns
-        = "SELECT traceId, label, trialId, source, notes, sessionStartNs, utcEpochNs, durationNs, recordCount, "
-          "droppedRecords, dropReason, noTimestampRecords, filteredRecords, invalidRecords, createdAt FROM lwb_traces ";
+constexpr const char* kInfoColumns
+    = "SELECT traceId, label, trialId, source, notes, sessionStartNs, utcEpochNs, durationNs, recordCount, "
+      "droppedRecords, dropReason, noTimestampRecords, filteredRecords, invalidRecords, createdAt FROM lwb_traces ";
 
 } // namespace
 
-Result<sql::Statement*> TraceStore::Impl::statement(std::string_view sql)
+Result<TraceStore::Impl::Cached> TraceStore::Impl::statement(std::string_view sql)
 {
     auto it = statements.find(sql);
     if (it == statements.end()) {
@@ -74,7 +82,7 @@ Result<sql::Statement*> TraceStore::Impl::statement(std::string_view sql)
         it = statements.emplace(std::string(sql), std::move(stmt)).first;
     }
     LWB_RETURN_IF_ERROR(it->second.reset());
-    return &it->second;
+    return Cached(&it->second);
 }
 
 Result<std::string> TraceStore::Impl::name(std::int64_t id)
@@ -82,7 +90,7 @@ Result<std::string> TraceStore::Impl::name(std::int64_t id)
     auto it = names.find(id);
     if (it != names.end())
         return it->second;
-    LWB_ASSIGN_OR_RETURN(auto* stmt, statement("SELECT value FROM StringIds WHERE id=?1"));
+    LWB_ASSIGN_OR_RETURN(auto stmt, statement("SELECT value FROM StringIds WHERE id=?1"));
     LWB_RETURN_IF_ERROR(stmt->bind(1, id));
     LWB_ASSIGN_OR_RETURN(bool row, stmt->step());
     if (!row)
@@ -95,20 +103,21 @@ Result<TraceStore::Impl::TrackRow> TraceStore::Impl::track(std::int64_t traceId,
     auto cached = trackCache.find({traceId, key});
     if (cached != trackCache.end())
         return cached->second;
-    LWB_ASSIGN_OR_RETURN(auto* stmt,
-        statement("SELECT trackId, processId, firstNs, lastNs FROM lwb_trace_tracks WHERE traceId=?1 AND deviceId=?2 AND "
-                  "streamId=?3"));
+    LWB_ASSIGN_OR_RETURN(auto stmt,
+        statement(
+            "SELECT trackId, processId, firstNs, lastNs FROM lwb_trace_tracks WHERE traceId=?1 AND deviceId=?2 AND "
+            "streamId=?3"));
     LWB_RETURN_IF_ERROR(stmt->bindAll(traceId, key.device, static_cast<std::int64_t>(key.stream)));
     LWB_ASSIGN_OR_RETURN(bool row, stmt->step());
     if (!row)
-        return fail(ErrorCode::NotFound,
-            "trace " + std::to_string(traceId) + " has no track " + defaultTrackName(key), LWB_WHERE);
+        return fail(ErrorCode::NotFound, "trace " + std::to_string(traceId) + " has no track " + defaultTrackName(key),
+            LWB_WHERE);
     TrackRow out;
     out.trackId = stmt->columnInt(0);
     out.processId = static_cast<std::uint32_t>(stmt->columnInt(1));
     out.firstNs = stmt->columnInt(2);
     out.lastNs = stmt->columnInt(3);
-    LWB_ASSIGN_OR_RETURN(auto* tables,
+    LWB_ASSIGN_OR_RETURN(auto tables,
         statement("SELECT tableName, recordCount, maxDurationNs FROM lwb_trace_track_tables WHERE traceId=?1 AND "
                   "trackId=?2"));
     LWB_RETURN_IF_ERROR(tables->bindAll(traceId, out.trackId));
@@ -133,7 +142,7 @@ Result<std::int64_t> TraceStore::Impl::lodBase(std::int64_t traceId)
     auto it = lodBaseCache.find(traceId);
     if (it != lodBaseCache.end())
         return it->second;
-    LWB_ASSIGN_OR_RETURN(auto* stmt, statement("SELECT lodBaseNs FROM lwb_traces WHERE traceId=?1 AND complete=1"));
+    LWB_ASSIGN_OR_RETURN(auto stmt, statement("SELECT lodBaseNs FROM lwb_traces WHERE traceId=?1 AND complete=1"));
     LWB_RETURN_IF_ERROR(stmt->bind(1, traceId));
     LWB_ASSIGN_OR_RETURN(bool row, stmt->step());
     if (!row)
@@ -141,8 +150,8 @@ Result<std::int64_t> TraceStore::Impl::lodBase(std::int64_t traceId)
     return lodBaseCache[traceId] = stmt->columnInt(0);
 }
 
-Result<std::vector<TimelineItem>> TraceStore::Impl::loadRange(std::int64_t traceId, const TrackKey& key,
-    std::int64_t t0, std::int64_t t1)
+Result<std::vector<TimelineItem>> TraceStore::Impl::loadRange(
+    std::int64_t traceId, const TrackKey& key, std::int64_t t0, std::int64_t t1)
 {
     LWB_ASSIGN_OR_RETURN(TrackRow row, track(traceId, key));
     std::vector<TimelineItem> items;
@@ -155,7 +164,7 @@ Result<std::vector<TimelineItem>> TraceStore::Impl::loadRange(std::int64_t trace
                                 "coalesce(end, start)>=?5"
                               : " WHERE traceId=?1 AND deviceId=?2 AND streamId=?6 AND start>=?3 AND start<?4 AND "
                                 "end>=?5");
-        LWB_ASSIGN_OR_RETURN(auto* stmt, statement(sql));
+        LWB_ASSIGN_OR_RETURN(auto stmt, statement(sql));
         LWB_RETURN_IF_ERROR(stmt->bind(1, traceId));
         LWB_RETURN_IF_ERROR(stmt->bind(2, info.hostKeyed ? globalTid(row.processId, key.stream) : key.device));
         LWB_RETURN_IF_ERROR(stmt->bind(3, t0 - row.tableMaxDuration[t]));
@@ -191,13 +200,13 @@ Result<std::vector<TimelineItem>> TraceStore::Impl::loadRange(std::int64_t trace
             items.push_back(std::move(item));
         }
     }
-    std::stable_sort(items.begin(), items.end(),
-        [](const TimelineItem& a, const TimelineItem& b) { return a.start < b.start; });
+    std::stable_sort(
+        items.begin(), items.end(), [](const TimelineItem& a, const TimelineItem& b) { return a.start < b.start; });
     return items;
 }
 
-Result<std::vector<OverviewBucket>> TraceStore::Impl::overview(std::int64_t traceId, const TrackKey& key,
-    std::int64_t t0, std::int64_t t1, int buckets)
+Result<std::vector<OverviewBucket>> TraceStore::Impl::overview(
+    std::int64_t traceId, const TrackKey& key, std::int64_t t0, std::int64_t t1, int buckets)
 {
     if (buckets <= 0 || t1 <= t0)
         return fail(ErrorCode::InvalidArgument, "an overview needs at least one bucket and t1 > t0", LWB_WHERE);
@@ -255,7 +264,7 @@ Result<std::vector<OverviewBucket>> TraceStore::Impl::overview(std::int64_t trac
         levelWidth *= kLodFactor;
         ++level;
     }
-    LWB_ASSIGN_OR_RETURN(auto* stmt,
+    LWB_ASSIGN_OR_RETURN(auto stmt,
         statement("SELECT bucket, busyNs, count, topNameId FROM lwb_trace_lod WHERE traceId=?1 AND trackId=?2 AND "
                   "level=?3 AND bucket>=?4 AND bucket<?5"));
     LWB_RETURN_IF_ERROR(stmt->bindAll(traceId, row.trackId, static_cast<std::int64_t>(level), floorDiv(t0, levelWidth),
@@ -285,7 +294,10 @@ Result<std::vector<OverviewBucket>> TraceStore::Impl::overview(std::int64_t trac
 
 // ---- TraceStore ----
 
-TraceStore::TraceStore(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) { }
+TraceStore::TraceStore(std::unique_ptr<Impl> impl)
+    : m_impl(std::move(impl))
+{
+}
 TraceStore::TraceStore(TraceStore&&) noexcept = default;
 TraceStore& TraceStore::operator=(TraceStore&&) noexcept = default;
 TraceStore::~TraceStore() = default;
@@ -301,13 +313,19 @@ Result<TraceStore> TraceStore::open(sql::Database& db)
     return TraceStore(std::move(impl));
 }
 
-Result<std::int64_t> TraceStore::write(const Trace& trace, const TraceMeta& meta) { return m_impl->write(trace, meta); }
+Result<std::int64_t> TraceStore::write(const Trace& trace, const TraceMeta& meta)
+{
+    return m_impl->write(trace, meta);
+}
 
-const WriteTimings& TraceStore::lastWriteTimings() const { return m_impl->timings; }
+const WriteTimings& TraceStore::lastWriteTimings() const
+{
+    return m_impl->timings;
+}
 
 Result<std::vector<TraceInfo>> TraceStore::listTraces()
 {
-    LWB_ASSIGN_OR_RETURN(auto* stmt, m_impl->statement(std::string(kInfoColumns) + "WHERE complete=1 ORDER BY traceId"));
+    LWB_ASSIGN_OR_RETURN(auto stmt, m_impl->statement(std::string(kInfoColumns) + "WHERE complete=1 ORDER BY traceId"));
     std::vector<TraceInfo> out;
     while (true) {
         LWB_ASSIGN_OR_RETURN(bool row, stmt->step());
@@ -320,7 +338,7 @@ Result<std::vector<TraceInfo>> TraceStore::listTraces()
 
 Result<TraceInfo> TraceStore::info(std::int64_t traceId)
 {
-    LWB_ASSIGN_OR_RETURN(auto* stmt, m_impl->statement(std::string(kInfoColumns) + "WHERE complete=1 AND traceId=?1"));
+    LWB_ASSIGN_OR_RETURN(auto stmt, m_impl->statement(std::string(kInfoColumns) + "WHERE complete=1 AND traceId=?1"));
     LWB_RETURN_IF_ERROR(stmt->bind(1, traceId));
     LWB_ASSIGN_OR_RETURN(bool row, stmt->step());
     if (!row)
@@ -331,7 +349,7 @@ Result<TraceInfo> TraceStore::info(std::int64_t traceId)
 Result<std::vector<TrackInfo>> TraceStore::tracks(std::int64_t traceId)
 {
     LWB_RETURN_IF_ERROR(info(traceId));
-    LWB_ASSIGN_OR_RETURN(auto* stmt,
+    LWB_ASSIGN_OR_RETURN(auto stmt,
         m_impl->statement("SELECT deviceId, streamId, name, kind, processId, recordCount, firstNs, lastNs, "
                           "maxDurationNs FROM lwb_trace_tracks WHERE traceId=?1 ORDER BY trackId"));
     LWB_RETURN_IF_ERROR(stmt->bind(1, traceId));
@@ -354,16 +372,17 @@ Result<std::vector<TrackInfo>> TraceStore::tracks(std::int64_t traceId)
     return out;
 }
 
-Result<std::vector<TimelineItem>> TraceStore::loadRange(std::int64_t traceId, const TrackKey& track, std::int64_t t0,
-    std::int64_t t1)
+Result<std::vector<TimelineItem>> TraceStore::loadRange(
+    std::int64_t traceId, const TrackKey& track, std::int64_t t0, std::int64_t t1)
 {
     return m_impl->loadRange(traceId, track, t0, t1);
 }
 
 Result<std::vector<OverviewBucket>> TraceStore::overview(std::int64_t traceId, const TrackKey& track, int buckets)
 {
-    LWB_ASSIGN_OR_RETURN(auto* stmt,
-        m_impl->statement("SELECT firstNs, lastNs FROM lwb_trace_tracks WHERE traceId=?1 AND deviceId=?2 AND streamId=?3"));
+    LWB_ASSIGN_OR_RETURN(auto stmt,
+        m_impl->statement(
+            "SELECT firstNs, lastNs FROM lwb_trace_tracks WHERE traceId=?1 AND deviceId=?2 AND streamId=?3"));
     LWB_RETURN_IF_ERROR(stmt->bindAll(traceId, track.device, static_cast<std::int64_t>(track.stream)));
     LWB_ASSIGN_OR_RETURN(bool row, stmt->step());
     if (!row)
@@ -373,8 +392,8 @@ Result<std::vector<OverviewBucket>> TraceStore::overview(std::int64_t traceId, c
     return m_impl->overview(traceId, track, first, std::max(last, first + 1), buckets);
 }
 
-Result<std::vector<OverviewBucket>> TraceStore::overview(std::int64_t traceId, const TrackKey& track, std::int64_t t0,
-    std::int64_t t1, int buckets)
+Result<std::vector<OverviewBucket>> TraceStore::overview(
+    std::int64_t traceId, const TrackKey& track, std::int64_t t0, std::int64_t t1, int buckets)
 {
     return m_impl->overview(traceId, track, t0, t1, buckets);
 }
@@ -382,7 +401,7 @@ Result<std::vector<OverviewBucket>> TraceStore::overview(std::int64_t traceId, c
 Result<TraceSummary> TraceStore::summary(std::int64_t traceId)
 {
     LWB_RETURN_IF_ERROR(info(traceId));
-    LWB_ASSIGN_OR_RETURN(auto* stmt, m_impl->statement("SELECT summary FROM lwb_trace_summaries WHERE traceId=?1"));
+    LWB_ASSIGN_OR_RETURN(auto stmt, m_impl->statement("SELECT summary FROM lwb_trace_summaries WHERE traceId=?1"));
     LWB_RETURN_IF_ERROR(stmt->bind(1, traceId));
     LWB_ASSIGN_OR_RETURN(bool row, stmt->step());
     if (!row)
@@ -409,10 +428,13 @@ Result<TraceComparison> TraceStore::compare(std::int64_t traceA, std::int64_t tr
     return compareSummaries(a, b);
 }
 
-Result<Trace> TraceStore::load(std::int64_t traceId) { return m_impl->load(traceId); }
+Result<Trace> TraceStore::load(std::int64_t traceId)
+{
+    return m_impl->load(traceId);
+}
 
-Result<ExportStats> TraceStore::exportChrome(std::int64_t traceId, const std::filesystem::path& path,
-    const ChromeExportOptions& options)
+Result<ExportStats> TraceStore::exportChrome(
+    std::int64_t traceId, const std::filesystem::path& path, const ChromeExportOptions& options)
 {
     LWB_ASSIGN_OR_RETURN(Trace trace, load(traceId));
     ChromeExportOptions withLabel = options;
@@ -437,7 +459,8 @@ Result<std::int64_t> TraceStore::importNsys(const std::filesystem::path& exportP
     if (withDefaults.label.empty())
         withDefaults.label = exportPath.filename().string();
     if (withDefaults.notes.empty())
-        withDefaults.notes = "Nsight Systems " + exportInfo.productVersion + ", export schema " + exportInfo.schemaVersion;
+        withDefaults.notes
+            = "Nsight Systems " + exportInfo.productVersion + ", export schema " + exportInfo.schemaVersion;
     return write(trace, withDefaults);
 }
 

@@ -33,8 +33,8 @@ struct ExportStats {
 /// Writes a Chrome trace-event JSON file ({"traceEvents": [...], "displayTimeUnit": "ns"}); ts/dur
 /// in microseconds with 3 decimals (exact ns) relative to the session start. The file appears
 /// atomically (written to `path.tmp`, then renamed).
-Result<ExportStats> writeChromeTrace(const Trace& trace, const std::filesystem::path& path,
-    const ChromeExportOptions& options = {});
+Result<ExportStats> writeChromeTrace(
+    const Trace& trace, const std::filesystem::path& path, const ChromeExportOptions& options = {});
 
 /// The same document as a string (small traces, tests).
 std::string chromeTraceJson(const Trace& trace, const ChromeExportOptions& options = {});

@@ -50,9 +50,30 @@ enum RecordFlag : std::uint8_t {
 };
 
 /// Copy kinds (CUpti_ActivityMemcpyKind and nsys ENUM_CUDA_MEMCPY_OPER agree).
-enum class CopyKind : std::uint8_t { Unknown = 0, HtoD = 1, DtoH = 2, HtoA, AtoH, AtoA, AtoD, DtoA, DtoD = 8, HtoH = 9, PtoP = 10 };
+enum class CopyKind : std::uint8_t {
+    Unknown = 0,
+    HtoD = 1,
+    DtoH = 2,
+    HtoA,
+    AtoH,
+    AtoA,
+    AtoD,
+    DtoA,
+    DtoD = 8,
+    HtoH = 9,
+    PtoP = 10
+};
 /// Memory kinds in nsys numbering (ENUM_CUDA_MEM_KIND); CUPTI numbers them one higher, 0 unknown.
-enum class MemoryKind : std::uint8_t { Pageable = 0, Pinned, Device, Array, Managed, DeviceStatic, ManagedStatic, Unknown = 7 };
+enum class MemoryKind : std::uint8_t {
+    Pageable = 0,
+    Pinned,
+    Device,
+    Array,
+    Managed,
+    DeviceStatic,
+    ManagedStatic,
+    Unknown = 7
+};
 
 /// One activity. Fields that do not apply to a kind stay 0.
 struct ActivityRecord {

@@ -118,14 +118,14 @@ public:
     /// Tracks of a trace: host threads first, then GPU streams by device and stream.
     Result<std::vector<TrackInfo>> tracks(std::int64_t traceId);
     /// Records of one track that overlap [t0, t1) (ns since the session start), by start time.
-    Result<std::vector<TimelineItem>> loadRange(std::int64_t traceId, const TrackKey& track, std::int64_t t0,
-        std::int64_t t1);
+    Result<std::vector<TimelineItem>> loadRange(
+        std::int64_t traceId, const TrackKey& track, std::int64_t t0, std::int64_t t1);
     /// The whole track in `buckets` buckets, from the level-of-detail table.
     Result<std::vector<OverviewBucket>> overview(std::int64_t traceId, const TrackKey& track, int buckets);
     /// [t0, t1) in `buckets` buckets: from the level-of-detail table when a bucket is at least its
     /// finest level, else computed from the records.
-    Result<std::vector<OverviewBucket>> overview(std::int64_t traceId, const TrackKey& track, std::int64_t t0,
-        std::int64_t t1, int buckets);
+    Result<std::vector<OverviewBucket>> overview(
+        std::int64_t traceId, const TrackKey& track, std::int64_t t0, std::int64_t t1, int buckets);
     /// The summary computed when the trace was written.
     Result<TraceSummary> summary(std::int64_t traceId);
     /// The top-kernel/op table (groups gpu_kernel and cpu_op), longest total first.
@@ -134,8 +134,8 @@ public:
     Result<TraceComparison> compare(std::int64_t traceA, std::int64_t traceB);
     /// The whole trace back in memory.
     Result<Trace> load(std::int64_t traceId);
-    Result<ExportStats> exportChrome(std::int64_t traceId, const std::filesystem::path& path,
-        const ChromeExportOptions& options = {});
+    Result<ExportStats> exportChrome(
+        std::int64_t traceId, const std::filesystem::path& path, const ChromeExportOptions& options = {});
     Status exportCsv(std::int64_t traceId, CsvReport report, const std::filesystem::path& path);
     /// Imports an Nsight Systems SQLite export (`nsys export --type sqlite`); returns the trace id.
     Result<std::int64_t> importNsys(const std::filesystem::path& exportPath, const TraceMeta& meta = {});

@@ -232,7 +232,7 @@ Result<GateReport> runCheck(const TunedProfile& profile, const std::string& prof
     }
     bool regressed = std::any_of(report.metrics.begin(), report.metrics.end(),
         [](const MetricComparison& c) { return c.verdict == Verdict::Slower; });
-    if (outcome.trace && (regressed || !profile.best.opMillisPerStep.empty()))
+    if (outcome.trace && regressed && !profile.best.opMillisPerStep.empty())
         report.explanation = rankOpDeltas(profile.best.opMillisPerStep, opMillisPerStep(*outcome.trace));
     return report;
 }

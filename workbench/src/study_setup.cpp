@@ -232,6 +232,11 @@ Status checkMetrics(const StudySpec& spec, const engine::Workload& workload)
     for (const auto& m : metrics)
         known += (known.empty() ? "" : ", ") + m.name;
     auto has = [&](const std::string& name) {
+        // Metrics the measurement protocol itself derives in the training-to-quality modes.
+        if (name == "time_to_target_s" && spec.measurement.mode == MeasurementMode::TimeToTargetLoss)
+            return true;
+        if (name == "final_loss" && spec.measurement.mode == MeasurementMode::LossAfterTime)
+            return true;
         return std::any_of(metrics.begin(), metrics.end(), [&](const auto& m) { return m.name == name; });
     };
     for (const auto& o : spec.objectives)

@@ -115,6 +115,8 @@ void workerLoop(RunState& state, int& running)
         return;
     }
     while (true) {
+        while (state.options.paused && state.options.paused->load() && state.interruptLevel() == 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
         {
             std::lock_guard lock(state.mutex);
             if (!state.mayStart(running))

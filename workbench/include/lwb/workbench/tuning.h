@@ -42,6 +42,8 @@ struct TuneOptions {
     /// Continue an existing study (required when the study file already holds it).
     enum class Resume { No, Yes } resume = Resume::No;
     InterruptLevel* interrupt = nullptr;
+    /// While true, no new trial starts (the running ones finish); the GUI's Pause button.
+    std::atomic<bool>* paused = nullptr;
     std::function<void(const TuneEvent&)> onEvent;
 };
 

@@ -394,6 +394,35 @@ TEST(CuptiMapping, DroppedAndTruncatedRecordsAreCountedNeverSilent)
     EXPECT_NE(trace.stats.dropReason.find("CUPTI dropped 5 records"), std::string::npos) << trace.stats.dropReason;
 }
 
+TEST(CuptiMapping, SyncDeviceFromKernelsWhenTheContextRecordIsMissing)
+{
+    FakeCuptiApi api;
+    cu::ActivityCollector collector(api, options());
+    ASSERT_TRUE(cu::setActiveCollector(&collector));
+    Buffer buffer = request();
+    BufferWriter w(buffer.data, buffer.size);
+    auto& sync = w.add<cu::SyncRecord>(CUPTI_ACTIVITY_KIND_SYNCHRONIZATION);
+    sync.type = CUPTI_ACTIVITY_SYNCHRONIZATION_TYPE_CONTEXT_SYNCHRONIZE;
+    sync.start = 5000;
+    sync.end = 6000;
+    sync.contextId = 9;
+    sync.streamId = CUPTI_SYNCHRONIZATION_INVALID_VALUE;
+    auto& kernel = w.add<cu::KernelRecord>(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL);
+    kernel.start = 2000;
+    kernel.end = 3000;
+    kernel.deviceId = 3;
+    kernel.contextId = 9;
+    kernel.name = "k";
+    complete(buffer, w.used());
+    Trace trace = collector.finish();
+    cu::clearActiveCollector(&collector);
+    const ActivityRecord* s = only(trace, RecordKind::Sync);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->device, 3);
+    EXPECT_EQ(s->stream, 0u);
+    EXPECT_EQ(trace.nameOf(*s), "[CUDA context synchronize]");
+}
+
 TEST(CuptiMapping, BufferPoolReusesBuffersAndDeclinesPastItsLimit)
 {
     FakeCuptiApi api;

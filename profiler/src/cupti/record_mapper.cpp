@@ -434,6 +434,12 @@ void RecordMapper::addDropped(std::int64_t count, const std::string& reason)
 
 Trace RecordMapper::finish()
 {
+    // Contexts created before the capture have no CONTEXT record: learn their device from the
+    // kernels and copies that ran in them.
+    for (const ActivityRecord& r : m_trace.records)
+        if ((r.kind == RecordKind::Kernel || r.kind == RecordKind::Memcpy || r.kind == RecordKind::Memset)
+            && r.context != 0)
+            m_contextDevice.try_emplace(r.context, r.device);
     for (ActivityRecord& r : m_trace.records) {
         if (r.kind == RecordKind::Sync) {
             auto it = m_contextDevice.find(r.context);

@@ -27,7 +27,8 @@ struct CuptiOptions {
     std::size_t bufferBytes = std::size_t {4} << 20; ///< activity buffer size (8-byte aligned)
     std::size_t maxBufferMemory = std::size_t {256} << 20; ///< cap on buffers held at once
     /// Tags the records launched from the thread that calls start() (EXTERNAL_CORRELATION,
-    /// CUSTOM0): workbench passes the trial id. Other threads use pushExternalId().
+    /// CUSTOM0): workbench passes the trial id. Other threads use pushExternalId(). The id is
+    /// popped in stop(), which must then run on the thread that called start().
     std::optional<std::uint64_t> externalId;
     GraphCapture graphs = GraphCapture::PerKernel;
     /// Runtime/driver calls left out as noise (names without the _vNNNN suffix), counted as filtered.

@@ -133,15 +133,17 @@ Outcome evaluate(const std::string& workload, const std::map<std::string, ParamV
     const double sat = work / (work / 6000.0 + 1.0); // saturating parallel efficiency
     const double thr = std::pow(threads, 0.85) / (1 + 0.012 * threads * threads / 8);
     const double noise = 1 + 0.025 * rng.normal();
-    double tokens = 95.0 * sat * prec * thr * (ckpt ? 0.78 : 1.0) * (1 + 0.04 * (accum - 1)) / (layers / 6) * noise;
+    double tokens = 0.25 * sat * prec * thr * (ckpt ? 0.78 : 1.0) * (1 + 0.04 * (accum - 1)) / (layers / 6) * noise;
     if (mlp)
         tokens *= 6;
-    const double memory = 0.6 + work * layers * bytes * (ckpt ? 0.35 : 1.0) * (infer ? 1.2e-5 : 4.4e-5) / (mlp ? 8 : 1);
+    if (infer && num(p, "kv_cache", 1) < 0.5)
+        tokens *= 0.35; // without a KV cache every step recomputes the prefix
+    const double memory = 0.6 + work * layers * bytes * (ckpt ? 0.35 : 1.0) * (infer ? 0.8e-5 : 2.5e-5) / (mlp ? 8 : 1);
     o.metrics["peak_memory_gb"] = memory;
-    if (memory > 16.0) {
+    if (memory > 24.0) {
         o.state = TrialState::Failed;
         char buf[96];
-        std::snprintf(buf, sizeof buf, "out of memory: needs %.1f GB, the device budget is 16 GB", memory);
+        std::snprintf(buf, sizeof buf, "out of memory: needs %.1f GB, the device budget is 24 GB", memory);
         o.reason = buf;
         o.metrics.clear();
         return o;

@@ -21,6 +21,36 @@ std::vector<ValidationIssue> StudyController::validate(const SetupSpec& spec) co
     return validateSetup(spec, w);
 }
 
+void OfflineController::unavailable(const std::string& what)
+{
+    emit message(UserMessage {Severity::Error,
+        what
+            + " needs the workbench service, which this build of the GUI is not "
+              "connected to yet. Use the lwb command line, or --demo to explore.",
+        {}});
+}
+
+void OfflineController::openStudy(const QString& path)
+{
+    unavailable("Opening " + path.toStdString());
+}
+void OfflineController::startStudy(const SetupSpec&)
+{
+    unavailable("Running a study");
+}
+void OfflineController::requestTimeline(int)
+{
+    unavailable("Loading a timeline");
+}
+void OfflineController::requestCompare(int, int)
+{
+    unavailable("Comparing trials");
+}
+void OfflineController::exportFile(const ExportRequest& request)
+{
+    emit exportFinished(ExportResult {request, false, "the workbench service is not connected"});
+}
+
 void registerUiMetaTypes()
 {
     qRegisterMetaType<lwb::ui::RunState>();

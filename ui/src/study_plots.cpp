@@ -340,10 +340,14 @@ void paintPareto(QPainter& p, const QRectF& rect, const StudySnapshot& study, in
         if (t.state != TrialState::Complete || !a || !b)
             continue;
         const QPointF q(x.map(*a), y.map(*b));
-        (onFront[i] ? frontPts : dominated) << q;
+        if (!onFront[i])
+            dominated << q;
         if (hits)
             hits->push_back({q, t.number});
     }
+    for (int i : front) // in the front's order (by objective A), so the staircase is monotone
+        frontPts << QPointF(x.map(*objectiveValue(study.trials[static_cast<std::size_t>(i)], objA)),
+            y.map(*objectiveValue(study.trials[static_cast<std::size_t>(i)], objB)));
     p.save();
     p.setClipRect(plot.adjusted(-4, -4, 4, 4));
     p.setRenderHint(QPainter::Antialiasing, true);

@@ -102,6 +102,11 @@ std::shared_ptr<const TimelineSource> makeSyntheticTimeline(const SyntheticTrace
         if (options.progress && !options.progress(static_cast<double>(step) / steps))
             return nullptr;
         const std::int64_t stepStart = t;
+        // The main thread waits for the next batch; the GPU idles meanwhile (the gap between steps).
+        const std::int64_t wait = 1'500'000 + rng.below(1'500'000);
+        b.addItem(cpu[0], {t + 2'000, t + wait, b.intern("DataLoader wait"), 0, 0, ItemCategory::Sync});
+        t += wait + 5'000;
+        ++produced;
         // Host -> device copy of the batch on the last stream (or the compute stream).
         const int copyStream = gpu.back();
         const std::int64_t copyStart = std::max(t, streamFree.back());
@@ -132,7 +137,7 @@ std::shared_ptr<const TimelineSource> makeSyntheticTimeline(const SyntheticTrace
                     auto& free = streamFree[static_cast<std::size_t>(s)];
                     const std::int64_t kStart = std::max(launchEnd + 3'000, free + 1'000 + rng.below(1'500));
                     const double jitter = 0.6 + 0.8 * rng.uniform();
-                    const auto kDur = static_cast<std::int64_t>(kKernels[k].meanUs * 1000.0 * jitter);
+                    const auto kDur = static_cast<std::int64_t>(kKernels[k].meanUs * 450.0 * jitter);
                     b.addItem(gpu[static_cast<std::size_t>(s)],
                         {kStart, kStart + kDur, kernelName[k], correlation, gridText[k], ItemCategory::Kernel});
                     free = kStart + kDur;

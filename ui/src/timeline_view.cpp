@@ -404,8 +404,15 @@ TimelineView::FrameStats TimelineView::paintFrame(QPainter& p, QSize size)
         const std::string_view name = m_source->name(b.item->nameId);
         QColor c = categoryColor(b.item->category, name, style.dark);
         const bool folded = (b.flags & kBoxFolded) != 0;
-        if (folded)
-            c = QColor::fromHsv(c.hsvHue(), c.hsvSaturation() / 3, style.dark ? 120 : 175);
+        if (folded) {
+            // One calm colour per category for folds: a zoomed-out trace reads as busy/idle bands.
+            const int hue = b.item->category == ItemCategory::Kernel ? 212
+                : b.item->category == ItemCategory::CpuOp            ? 150
+                : b.item->category == ItemCategory::Memcpy           ? 175
+                : b.item->category == ItemCategory::Sync             ? 0
+                                                                     : 255;
+            c = QColor::fromHsv(hue, style.dark ? 60 : 55, style.dark ? 125 : 185);
+        }
         if (b.flags & kBoxDimmed)
             c.setAlpha(45);
         const QRectF r(b.x0, y, w, boxH);
@@ -502,9 +509,12 @@ TimelineView::FrameStats TimelineView::paintFrame(QPainter& p, QSize size)
 
 void TimelineView::paintEvent(QPaintEvent*)
 {
-    QPainter p(this);
-    p.setFont(font());
-    paintFrame(p, size());
+    {
+        QPainter p(this);
+        p.setFont(font());
+        paintFrame(p, size());
+    }
+    emit framePainted();
 }
 
 void TimelineView::resizeEvent(QResizeEvent*)

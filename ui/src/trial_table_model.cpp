@@ -257,7 +257,7 @@ QVariant TrialTableModel::headerData(int section, Qt::Orientation orientation, i
     return {};
 }
 
-bool TrialTableModel::lessThan(int rowA, int rowB, int column) const
+bool TrialTableModel::lessThan(int rowA, int rowB, int column, Qt::SortOrder order) const
 {
     const TrialSnapshot* a = trialAt(rowA);
     const TrialSnapshot* b = trialAt(rowB);
@@ -274,8 +274,10 @@ bool TrialTableModel::lessThan(int rowA, int rowB, int column) const
     auto vb = numericKey(*b, c);
     if (va && vb)
         return *va != *vb ? *va < *vb : a->number < b->number;
+    // Missing values (failed trials have no objective) go last in either order; the proxy sorts
+    // descending by swapping the arguments, so flip the answer then.
     if (va.has_value() != vb.has_value())
-        return va.has_value(); // missing values sort after present ones (ascending)
+        return order == Qt::AscendingOrder ? va.has_value() : vb.has_value();
     return a->number < b->number;
 }
 
@@ -352,7 +354,7 @@ bool TrialFilterProxy::lessThan(const QModelIndex& left, const QModelIndex& righ
     auto* model = qobject_cast<const TrialTableModel*>(sourceModel());
     if (!model)
         return QSortFilterProxyModel::lessThan(left, right);
-    return model->lessThan(left.row(), right.row(), left.column());
+    return model->lessThan(left.row(), right.row(), left.column(), sortOrder());
 }
 
 } // namespace lwb::ui

@@ -61,6 +61,29 @@ signals:
     void message(const lwb::ui::UserMessage& message);
 };
 
+/// The controller of a GUI built without the workbench service behind it: no workloads, and
+/// every action answers with a clear message instead of doing nothing.
+class OfflineController final : public StudyController {
+    Q_OBJECT
+public:
+    using StudyController::StudyController;
+    std::vector<WorkloadInfo> workloads() const override { return {}; }
+    RunState runState() const override { return RunState::Idle; }
+    StudySnapshotPtr study() const override { return nullptr; }
+    void openStudy(const QString& path) override;
+    void startStudy(const SetupSpec& spec) override;
+    void pauseStudy() override { }
+    void resumeStudy() override { }
+    void stopStudy(StopMode) override { }
+    void requestTimeline(int trialNumber) override;
+    void requestCompare(int trialA, int trialB) override;
+    void exportFile(const ExportRequest& request) override;
+    void cancelTask(quint64) override { }
+
+private:
+    void unavailable(const std::string& what);
+};
+
 /// Registers the snapshot types for queued connections (idempotent; controllers call it).
 void registerUiMetaTypes();
 

@@ -76,6 +76,8 @@ signals:
     void viewChanged();
     void selectionChanged();
     void itemSelected(const QString& description);
+    /// After each paint on screen (lastFrame() then holds its statistics).
+    void framePainted();
 
 protected:
     void paintEvent(QPaintEvent* event) override;

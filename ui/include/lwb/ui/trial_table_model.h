@@ -37,8 +37,9 @@ public:
     const TrialSnapshot* trialAt(int row) const;
     /// Row of a trial number, or -1.
     int rowOfTrial(int number) const;
-    /// Raw sort key of a cell: numbers compare as doubles (missing values last), text as text.
-    bool lessThan(int rowA, int rowB, int column) const;
+    /// Compares two rows on a column's raw values: numbers as doubles, text as text; missing
+    /// values (a failed trial's objective) sort last in `order`.
+    bool lessThan(int rowA, int rowB, int column, Qt::SortOrder order) const;
     /// The row's text for filtering ("16 bf16 COMPLETE out of memory ...").
     bool matches(int row, const QString& token) const;
 

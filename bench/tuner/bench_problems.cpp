@@ -11,35 +11,38 @@
 namespace lwb::bench {
 namespace {
 
-    double uniform(std::mt19937_64& rng, double lo, double hi)
-    {
-        return lo + (hi - lo) * (static_cast<double>(rng() >> 11) * 0x1.0p-53);
-    }
-    std::int64_t uniformInt(std::mt19937_64& rng, std::int64_t lo, std::int64_t hi)
-    {
-        return lo + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(hi - lo + 1));
-    }
-    double asDouble(const tuner::ParamValue& v) { return tuner::numericValue(v).value(); }
+double uniform(std::mt19937_64& rng, double lo, double hi)
+{
+    return lo + (hi - lo) * (static_cast<double>(rng() >> 11) * 0x1.0p-53);
+}
+std::int64_t uniformInt(std::mt19937_64& rng, std::int64_t lo, std::int64_t hi)
+{
+    return lo + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(hi - lo + 1));
+}
+double asDouble(const tuner::ParamValue& v)
+{
+    return tuner::numericValue(v).value();
+}
 
-    const std::array<std::string, 6> kHartmannNames = {"x0", "x1", "x2", "x3", "x4", "x5"};
-    const std::array<std::string, 4> kPrecisions = {"fp32", "tf32", "bf16", "fp16"};
+const std::array<std::string, 6> kHartmannNames = {"x0", "x1", "x2", "x3", "x4", "x5"};
+const std::array<std::string, 4> kPrecisions = {"fp32", "tf32", "bf16", "fp16"};
 
-    double mixedObjective(double batch, int precision, double parallelism, double lr)
-    {
-        static constexpr double kSpeed[] = {1.0, 1.8, 2.6, 2.8};
-        static constexpr double kQuality[] = {1.0, 1.01, 1.05, 1.03};
-        static constexpr double kLrShift[] = {0.0, 0.0, -0.05, -0.2};
-        double efficiency = parallelism / (1.0 + 0.08 * (parallelism - 1.0));
-        double stepSeconds = (0.02 + batch * 0.0009 / kSpeed[precision]) / efficiency + 0.004 * (parallelism - 1.0);
-        double samples = 2.0e5 * (1.0 + batch / 256.0);
-        double steps = samples / batch;
-        double lrOpt = -3.3 + 0.5 * std::log10(batch / 64.0) + kLrShift[precision];
-        double dl = std::log10(lr) - lrOpt;
-        double penalty = 1.0 + 1.5 * dl * dl;
-        if (precision == 3 && dl > 0.3)
-            penalty += 3.0 * (dl - 0.3) * (dl - 0.3);
-        return steps * stepSeconds * kQuality[precision] * penalty / 3600.0;
-    }
+double mixedObjective(double batch, int precision, double parallelism, double lr)
+{
+    static constexpr double kSpeed[] = {1.0, 1.8, 2.6, 2.8};
+    static constexpr double kQuality[] = {1.0, 1.01, 1.05, 1.03};
+    static constexpr double kLrShift[] = {0.0, 0.0, -0.05, -0.2};
+    double efficiency = parallelism / (1.0 + 0.08 * (parallelism - 1.0));
+    double stepSeconds = (0.02 + batch * 0.0009 / kSpeed[precision]) / efficiency + 0.004 * (parallelism - 1.0);
+    double samples = 2.0e5 * (1.0 + batch / 256.0);
+    double steps = samples / batch;
+    double lrOpt = -3.3 + 0.5 * std::log10(batch / 64.0) + kLrShift[precision];
+    double dl = std::log10(lr) - lrOpt;
+    double penalty = 1.0 + 1.5 * dl * dl;
+    if (precision == 3 && dl > 0.3)
+        penalty += 3.0 * (dl - 0.3) * (dl - 0.3);
+    return steps * stepSeconds * kQuality[precision] * penalty / 3600.0;
+}
 
 } // namespace
 
@@ -80,11 +83,11 @@ Problem hartmann6()
     }
     p.objective = [](const tuner::Params& x) {
         static constexpr double kAlpha[4] = {1.0, 1.2, 3.0, 3.2};
-        static constexpr double kA[4][6] = {{10, 3, 17, 3.5, 1.7, 8}, {0.05, 10, 17, 0.1, 8, 14},
-            {3, 3.5, 1.7, 10, 17, 8}, {17, 8, 0.05, 10, 0.1, 14}};
-        static constexpr double kP[4][6] = {{0.1312, 0.1696, 0.5569, 0.0124, 0.8283, 0.5886},
-            {0.2329, 0.4135, 0.8307, 0.3736, 0.1004, 0.9991}, {0.2348, 0.1451, 0.3522, 0.2883, 0.3047, 0.6650},
-            {0.4047, 0.8828, 0.8732, 0.5743, 0.1091, 0.0381}};
+        static constexpr double kA[4][6] = {
+            {10, 3, 17, 3.5, 1.7, 8}, {0.05, 10, 17, 0.1, 8, 14}, {3, 3.5, 1.7, 10, 17, 8}, {17, 8, 0.05, 10, 0.1, 14}};
+        static constexpr double kP[4][6]
+            = {{0.1312, 0.1696, 0.5569, 0.0124, 0.8283, 0.5886}, {0.2329, 0.4135, 0.8307, 0.3736, 0.1004, 0.9991},
+                {0.2348, 0.1451, 0.3522, 0.2883, 0.3047, 0.6650}, {0.4047, 0.8828, 0.8732, 0.5743, 0.1091, 0.0381}};
         double sum = 0.0;
         for (int i = 0; i < 4; ++i) {
             double inner = 0.0;
@@ -105,7 +108,8 @@ Problem hartmann6()
     p.fromOptuna = [](const Json& j) {
         tuner::Params params;
         for (int i = 0; i < 6; ++i)
-            params[kHartmannNames[static_cast<std::size_t>(i)]] = j[kHartmannNames[static_cast<std::size_t>(i)]].get<double>();
+            params[kHartmannNames[static_cast<std::size_t>(i)]]
+                = j[kHartmannNames[static_cast<std::size_t>(i)]].get<double>();
         return params;
     };
     p.toOptuna = [](const tuner::Params& x) { return tuner::paramsToJson(x); };

@@ -35,7 +35,10 @@ struct RunResult {
     std::map<int, double> msAt; ///< observations -> ms to propose
 };
 
-double logRegret(double best, double optimum) { return std::log10(std::max(best - optimum, 1e-12)); }
+double logRegret(double best, double optimum)
+{
+    return std::log10(std::max(best - optimum, 1e-12));
+}
 
 /// Runs one of our samplers through the public Study API (in-memory storage).
 RunResult runOurs(const bench::Problem& problem, const std::string& sampler, const Json& options, int seed,
@@ -236,7 +239,8 @@ int main(int argc, char** argv)
             python = next();
         else {
             std::cerr << "usage: tuner_vs_peers [--seeds N] [--problems branin,hartmann6,mixed] "
-                         "[--methods gp,gp-default,random,tpe] [--gp-options JSON] [--transform auto|log|none] [--markdown FILE] "
+                         "[--methods gp,gp-default,random,tpe] [--gp-options JSON] [--transform auto|log|none] "
+                         "[--markdown FILE] "
                          "[--python PATH]\n";
             return 2;
         }
@@ -244,7 +248,9 @@ int main(int argc, char** argv)
     std::signal(SIGPIPE, SIG_IGN);
     std::ostringstream table;
     table << "Protocol: " << seeds << " seeds, " << kInitial << " shared uniform-random initial points, then "
-          << (kEvaluations - kInitial) << " proposals; log10 simple regret median [25%, 75%]; ms to propose at 10 / 25 / 50 observations (median, one thread).\n";
+          << (kEvaluations - kInitial)
+          << " proposals; log10 simple regret median [25%, 75%]; ms to propose at 10 / 25 / 50 observations (median, "
+             "one thread).\n";
     for (const std::string& key : problems) {
         bench::Problem problem = key == "branin" ? bench::branin()
             : key == "hartmann6"                 ? bench::hartmann6()
@@ -265,8 +271,9 @@ int main(int argc, char** argv)
                 for (int i = 0; i < kInitial; ++i)
                     init.push_back(problem.randomConfig(rng));
                 RunResult r = method == "tpe" ? runTpe(driver, problem, seed, init)
-                    : method == "gp-default"  ? runOurs(problem, "gp", Json::object(), seed, init)
-                                              : runOurs(problem, method, method == "gp" ? gpOptions : Json::object(), seed, init);
+                    : method == "gp-default"
+                    ? runOurs(problem, "gp", Json::object(), seed, init)
+                    : runOurs(problem, method, method == "gp" ? gpOptions : Json::object(), seed, init);
                 at20.push_back(logRegret(r.bestSoFar[19], problem.optimum));
                 at50.push_back(logRegret(r.bestSoFar[kEvaluations - 1], problem.optimum));
                 for (const auto& [obs, t] : r.msAt)
@@ -275,15 +282,16 @@ int main(int argc, char** argv)
                           << fixed(at50.back(), 2) << "\n";
             }
             auto cell = [](const std::vector<double>& v) {
-                return fixed(quantile(v, 0.5), 2) + " [" + fixed(quantile(v, 0.25), 2) + ", " + fixed(quantile(v, 0.75), 2)
-                    + "]";
+                return fixed(quantile(v, 0.5), 2) + " [" + fixed(quantile(v, 0.25), 2) + ", "
+                    + fixed(quantile(v, 0.75), 2) + "]";
             };
             std::string name = method == "gp" ? "GP-BO (lwb) " + gpOptions.dump()
                 : method == "gp-default"      ? "GP-BO (lwb), default options"
                 : method == "random"          ? "random search (lwb)"
                                               : "Optuna 3.1 TPE";
-            table << "| " << name << " | " << cell(at20) << " | " << cell(at50) << " | " << fixed(quantile(ms[10], 0.5), 2)
-                  << " | " << fixed(quantile(ms[25], 0.5), 2) << " | " << fixed(quantile(ms[50], 0.5), 2) << " |\n";
+            table << "| " << name << " | " << cell(at20) << " | " << cell(at50) << " | "
+                  << fixed(quantile(ms[10], 0.5), 2) << " | " << fixed(quantile(ms[25], 0.5), 2) << " | "
+                  << fixed(quantile(ms[50], 0.5), 2) << " |\n";
             std::cout << table.str() << std::flush;
             table.str("");
             table.clear();

@@ -129,7 +129,8 @@ TEST(GpMath, AcquisitionGradientMatchesFiniteDifferences)
 TEST(GpMath, LogEiIsStableAndMatchesTheDirectFormula)
 {
     for (double z : {-0.5, 0.0, 1.0, 3.0}) {
-        double direct = std::log(std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI) + z * 0.5 * std::erfc(-z / std::sqrt(2.0)));
+        double direct
+            = std::log(std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI) + z * 0.5 * std::erfc(-z / std::sqrt(2.0)));
         EXPECT_NEAR(logH(z), direct, 1e-12) << z;
     }
     // Far from the incumbent the direct formula underflows; log h stays finite, decreasing and

@@ -15,7 +15,10 @@ using namespace lwb::tuner;
 
 namespace {
 
-double real(const Params& p, const char* name) { return *numericValue(p.at(name)); }
+double real(const Params& p, const char* name)
+{
+    return *numericValue(p.at(name));
+}
 
 Study makeStudy(StudyOptions o)
 {
@@ -249,7 +252,8 @@ TEST(GpSampler, MultiObjectiveParEgoFillsTheParetoFront)
         o.sampler.name = sampler;
         if (o.sampler.name != "gp")
             o.sampler.options = Json::object();
-        o.objectives = {{"f1", Direction::Minimize, ValueTransform::None}, {"f2", Direction::Minimize, ValueTransform::None}};
+        o.objectives
+            = {{"f1", Direction::Minimize, ValueTransform::None}, {"f2", Direction::Minimize, ValueTransform::None}};
         Study study = makeStudy(o);
         for (int i = 0; i < 24; ++i) {
             auto t = study.ask();

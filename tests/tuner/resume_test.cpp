@@ -114,7 +114,8 @@ TEST(Resume, KilledWorkerLeavesCompletedTrialsIntactAndRunningOnesRecoverable)
     ASSERT_TRUE(study->tell(mine->id, {0.25}));
     auto next = study->ask();
     ASSERT_TRUE(next) << next.error().describe();
-    EXPECT_EQ(study->best()->values[0], (*trials)[0].values[0] < 0.25 ? (*trials)[0].values[0] : study->best()->values[0]);
+    EXPECT_EQ(
+        study->best()->values[0], (*trials)[0].values[0] < 0.25 ? (*trials)[0].values[0] : study->best()->values[0]);
 }
 
 TEST(Resume, MarkFailedAndAllRunningScope)

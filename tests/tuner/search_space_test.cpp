@@ -26,7 +26,10 @@ SearchSpace gpuSpace()
     return s;
 }
 
-std::string errorOf(const Status& s) { return s ? std::string() : s.error().message; }
+std::string errorOf(const Status& s)
+{
+    return s ? std::string() : s.error().message;
+}
 
 } // namespace
 
@@ -47,7 +50,10 @@ TEST(ParamValue, JsonRoundTripKeepsTypes)
     EXPECT_FALSE(paramsFromJson(Json {{"a", Json::array()}}));
 }
 
-TEST(SearchSpace, ValidSpaceValidates) { EXPECT_TRUE(gpuSpace().validate()); }
+TEST(SearchSpace, ValidSpaceValidates)
+{
+    EXPECT_TRUE(gpuSpace().validate());
+}
 
 TEST(SearchSpace, ValidationListsEveryProblem)
 {
@@ -157,8 +163,8 @@ TEST(SearchSpace, JsonErrorsAreSpecific)
 TEST(SearchSpace, ConditionsControlActivity)
 {
     SearchSpace s = gpuSpace();
-    Params fp16 {{"batch_size", std::int64_t {8}}, {"seq_len", std::int64_t {512}}, {"precision", "fp16"},
-        {"lr", 1e-3}, {"loss_scale", 1024.0}, {"compile", true}};
+    Params fp16 {{"batch_size", std::int64_t {8}}, {"seq_len", std::int64_t {512}}, {"precision", "fp16"}, {"lr", 1e-3},
+        {"loss_scale", 1024.0}, {"compile", true}};
     EXPECT_TRUE(s.checkParams(fp16));
     EXPECT_TRUE(s.isActive(*s.find("loss_scale"), fp16));
     Params bf16 = fp16;
@@ -175,8 +181,8 @@ TEST(SearchSpace, ConditionsControlActivity)
 TEST(SearchSpace, CheckParamsEnforcesDomainsAndConstraints)
 {
     SearchSpace s = gpuSpace();
-    Params ok {{"batch_size", std::int64_t {32}}, {"seq_len", std::int64_t {2048}}, {"precision", "fp32"},
-        {"lr", 1e-3}, {"compile", false}};
+    Params ok {{"batch_size", std::int64_t {32}}, {"seq_len", std::int64_t {2048}}, {"precision", "fp32"}, {"lr", 1e-3},
+        {"compile", false}};
     EXPECT_TRUE(s.checkParams(ok));
     Params tooBig = ok;
     tooBig["batch_size"] = std::int64_t {64};

@@ -15,57 +15,57 @@
 namespace lwb::tuner::detail {
 namespace {
 
-    constexpr int kBasePoints = 256;
-    constexpr int kNumericLevels = 16;
+constexpr int kBasePoints = 256;
+constexpr int kNumericLevels = 16;
 
-    void repairValues(const SpaceCodec& codec, std::vector<double>& v, Rng& rng)
-    {
-        for (int p : codec.order()) {
-            auto up = static_cast<std::size_t>(p);
-            if (!codec.parentAllows(p, v.data()))
-                v[up] = std::nan("");
-            else if (!std::isnan(codec.fixedValue(p)))
-                v[up] = codec.fixedValue(p);
-            else if (std::isnan(v[up]))
-                v[up] = codec.quantileValue(static_cast<std::size_t>(codec.freeIndexOf(p)), rng.uniform());
-        }
+void repairValues(const SpaceCodec& codec, std::vector<double>& v, Rng& rng)
+{
+    for (int p : codec.order()) {
+        auto up = static_cast<std::size_t>(p);
+        if (!codec.parentAllows(p, v.data()))
+            v[up] = std::nan("");
+        else if (!std::isnan(codec.fixedValue(p)))
+            v[up] = codec.fixedValue(p);
+        else if (std::isnan(v[up]))
+            v[up] = codec.quantileValue(static_cast<std::size_t>(codec.freeIndexOf(p)), rng.uniform());
     }
+}
 
-    /// Values a parameter takes in an analysis: all levels of a discrete parameter with few levels,
-    /// else `count` points spread along its scale.
-    std::vector<double> analysisValues(const SpaceCodec& codec, std::size_t freeIndex, int count)
-    {
-        const auto& f = codec.freeParams()[freeIndex];
-        std::vector<double> out;
-        if (f.levels > 0 && f.levels <= std::max<std::int64_t>(count, kMaxEnumeratedLevels)) {
-            for (std::int64_t i = 0; i < f.levels; ++i)
-                out.push_back(codec.levelValue(f.param, i));
-            return out;
-        }
-        const ParamSpec& p = codec.space().params()[static_cast<std::size_t>(f.param)];
-        for (int i = 0; i < count; ++i) {
-            double t = count == 1 ? 0.5 : static_cast<double>(i) / (count - 1);
-            double v = p.scale == Scale::Linear ? p.low + t * (p.high - p.low)
-                                                : std::exp(std::log(p.low) + t * (std::log(p.high) - std::log(p.low)));
-            if (p.type == ParamType::Int)
-                v = std::clamp(std::round(v), p.low, p.high);
-            if (out.empty() || out.back() != v)
-                out.push_back(v);
-        }
+/// Values a parameter takes in an analysis: all levels of a discrete parameter with few levels,
+/// else `count` points spread along its scale.
+std::vector<double> analysisValues(const SpaceCodec& codec, std::size_t freeIndex, int count)
+{
+    const auto& f = codec.freeParams()[freeIndex];
+    std::vector<double> out;
+    if (f.levels > 0 && f.levels <= std::max<std::int64_t>(count, kMaxEnumeratedLevels)) {
+        for (std::int64_t i = 0; i < f.levels; ++i)
+            out.push_back(codec.levelValue(f.param, i));
         return out;
     }
-
-    MatrixXd encodeAll(const SpaceCodec& codec, const std::vector<std::vector<double>>& rows)
-    {
-        MatrixXd U(static_cast<Eigen::Index>(rows.size()), codec.dims());
-        std::vector<double> u(static_cast<std::size_t>(codec.dims()));
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            codec.encode(rows[i].data(), u.data());
-            for (int k = 0; k < codec.dims(); ++k)
-                U(static_cast<Eigen::Index>(i), k) = u[static_cast<std::size_t>(k)];
-        }
-        return U;
+    const ParamSpec& p = codec.space().params()[static_cast<std::size_t>(f.param)];
+    for (int i = 0; i < count; ++i) {
+        double t = count == 1 ? 0.5 : static_cast<double>(i) / (count - 1);
+        double v = p.scale == Scale::Linear ? p.low + t * (p.high - p.low)
+                                            : std::exp(std::log(p.low) + t * (std::log(p.high) - std::log(p.low)));
+        if (p.type == ParamType::Int)
+            v = std::clamp(std::round(v), p.low, p.high);
+        if (out.empty() || out.back() != v)
+            out.push_back(v);
     }
+    return out;
+}
+
+MatrixXd encodeAll(const SpaceCodec& codec, const std::vector<std::vector<double>>& rows)
+{
+    MatrixXd U(static_cast<Eigen::Index>(rows.size()), codec.dims());
+    std::vector<double> u(static_cast<std::size_t>(codec.dims()));
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        codec.encode(rows[i].data(), u.data());
+        for (int k = 0; k < codec.dims(); ++k)
+            U(static_cast<Eigen::Index>(i), k) = u[static_cast<std::size_t>(k)];
+    }
+    return U;
+}
 
 } // namespace
 
@@ -74,7 +74,8 @@ Result<std::vector<ParamImportance>> computeImportance(const SpaceCodec& codec, 
 {
     GpFitOptions fit;
     fit.seed = seed;
-    LWB_ASSIGN_OR_RETURN(Surrogate s, fitObjectiveSurrogate(codec, history, objectives, objectiveIndex, NoiseModel {}, fit));
+    LWB_ASSIGN_OR_RETURN(
+        Surrogate s, fitObjectiveSurrogate(codec, history, objectives, objectiveIndex, NoiseModel {}, fit));
     std::size_t freeCount = codec.freeParams().size();
     if (freeCount == 0)
         return std::vector<ParamImportance> {};
@@ -149,7 +150,8 @@ Result<SlicePrediction> computeSlice(const SpaceCodec& codec, const History& his
         return fail(ErrorCode::InvalidArgument, "a slice needs at least 2 points", LWB_WHERE);
     GpFitOptions fit;
     fit.seed = seed;
-    LWB_ASSIGN_OR_RETURN(Surrogate s, fitObjectiveSurrogate(codec, history, objectives, objectiveIndex, NoiseModel {}, fit));
+    LWB_ASSIGN_OR_RETURN(
+        Surrogate s, fitObjectiveSurrogate(codec, history, objectives, objectiveIndex, NoiseModel {}, fit));
 
     Params through = fallbackParams;
     for (const auto& [name, value] : fixedParams)

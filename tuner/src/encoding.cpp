@@ -8,21 +8,27 @@
 namespace lwb::tuner::detail {
 namespace {
 
-    double exponentLow(const ParamSpec& p) { return std::ceil(std::log2(std::max(p.low, 1.0)) - 1e-12); }
-    double exponentHigh(const ParamSpec& p) { return std::floor(std::log2(std::max(p.high, 1.0)) + 1e-12); }
+double exponentLow(const ParamSpec& p)
+{
+    return std::ceil(std::log2(std::max(p.low, 1.0)) - 1e-12);
+}
+double exponentHigh(const ParamSpec& p)
+{
+    return std::floor(std::log2(std::max(p.high, 1.0)) + 1e-12);
+}
 
-    /// Value-vector form of a ParamValue of this parameter (valid values only).
-    double valueOf(const ParamSpec& p, const ParamValue& v)
-    {
-        if (p.type == ParamType::Categorical) {
-            for (std::size_t i = 0; i < p.choices.size(); ++i) {
-                if (sameValue(p.choices[i], v))
-                    return static_cast<double>(i);
-            }
-            return std::nan("");
+/// Value-vector form of a ParamValue of this parameter (valid values only).
+double valueOf(const ParamSpec& p, const ParamValue& v)
+{
+    if (p.type == ParamType::Categorical) {
+        for (std::size_t i = 0; i < p.choices.size(); ++i) {
+            if (sameValue(p.choices[i], v))
+                return static_cast<double>(i);
         }
-        return numericValue(v).value_or(std::nan(""));
+        return std::nan("");
     }
+    return numericValue(v).value_or(std::nan(""));
+}
 
 } // namespace
 
@@ -70,7 +76,8 @@ Result<SpaceCodec> SpaceCodec::create(const SearchSpace& space)
     // Topological order: depth in the condition tree, then index.
     std::vector<int> depth(static_cast<std::size_t>(count), 0);
     for (int i = 0; i < count; ++i) {
-        for (int at = codec.m_parent[static_cast<std::size_t>(i)]; at >= 0; at = codec.m_parent[static_cast<std::size_t>(at)])
+        for (int at = codec.m_parent[static_cast<std::size_t>(i)]; at >= 0;
+             at = codec.m_parent[static_cast<std::size_t>(at)])
             ++depth[static_cast<std::size_t>(i)];
     }
     codec.m_order.resize(static_cast<std::size_t>(count));
@@ -150,10 +157,18 @@ Params SpaceCodec::toParams(const double* values) const
             continue;
         const ParamSpec& p = specs[i];
         switch (p.type) {
-        case ParamType::Int: params[p.name] = static_cast<std::int64_t>(std::llround(v)); break;
-        case ParamType::Float: params[p.name] = v; break;
-        case ParamType::Bool: params[p.name] = v != 0.0; break;
-        case ParamType::Categorical: params[p.name] = p.choices[static_cast<std::size_t>(v)]; break;
+        case ParamType::Int:
+            params[p.name] = static_cast<std::int64_t>(std::llround(v));
+            break;
+        case ParamType::Float:
+            params[p.name] = v;
+            break;
+        case ParamType::Bool:
+            params[p.name] = v != 0.0;
+            break;
+        case ParamType::Categorical:
+            params[p.name] = p.choices[static_cast<std::size_t>(v)];
+            break;
         }
     }
     return params;
@@ -169,8 +184,8 @@ void SpaceCodec::applyConditions(double* values) const
         if (parent < 0)
             continue;
         double pv = values[static_cast<std::size_t>(parent)];
-        bool allowed = !std::isnan(pv)
-            && std::find(m_allowed[ui].begin(), m_allowed[ui].end(), pv) != m_allowed[ui].end();
+        bool allowed
+            = !std::isnan(pv) && std::find(m_allowed[ui].begin(), m_allowed[ui].end(), pv) != m_allowed[ui].end();
         if (!allowed)
             values[ui] = std::nan("");
     }
@@ -248,9 +263,15 @@ void SpaceCodec::encode(const double* values, double* u) const
             continue;
         switch (p.type) {
         case ParamType::Int:
-        case ParamType::Float: u[f.offset] = toUnit(p, v); break;
-        case ParamType::Bool: u[f.offset] = v; break;
-        case ParamType::Categorical: u[f.offset + static_cast<int>(v)] = 1.0; break;
+        case ParamType::Float:
+            u[f.offset] = toUnit(p, v);
+            break;
+        case ParamType::Bool:
+            u[f.offset] = v;
+            break;
+        case ParamType::Categorical:
+            u[f.offset + static_cast<int>(v)] = 1.0;
+            break;
         }
     }
 }
@@ -265,8 +286,12 @@ void SpaceCodec::decode(const double* u, double* values) const
         double& v = values[f.param];
         switch (p.type) {
         case ParamType::Int:
-        case ParamType::Float: v = fromUnit(p, u[f.offset]); break;
-        case ParamType::Bool: v = u[f.offset] >= 0.5 ? 1.0 : 0.0; break;
+        case ParamType::Float:
+            v = fromUnit(p, u[f.offset]);
+            break;
+        case ParamType::Bool:
+            v = u[f.offset] >= 0.5 ? 1.0 : 0.0;
+            break;
         case ParamType::Categorical: {
             int best = 0;
             for (int k = 1; k < f.width; ++k) {
@@ -318,8 +343,10 @@ double SpaceCodec::levelValue(int param, std::int64_t index) const
             return std::exp2(exponentLow(p) + static_cast<double>(index));
         return p.low + static_cast<double>(index);
     case ParamType::Bool:
-    case ParamType::Categorical: return static_cast<double>(index);
-    case ParamType::Float: break;
+    case ParamType::Categorical:
+        return static_cast<double>(index);
+    case ParamType::Float:
+        break;
     }
     return std::nan("");
 }

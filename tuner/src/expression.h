@@ -36,8 +36,32 @@ public:
     const std::string& text() const { return m_text; }
 
     enum class Op {
-        Number, Param, CategoricalValue, Neg, Not, Add, Sub, Mul, Div, Mod, Pow, Lt, Le, Gt, Ge, Eq, Ne, And, Or,
-        Min, Max, Abs, Log, Log2, Exp, Sqrt
+        Number,
+        Param,
+        CategoricalValue,
+        Neg,
+        Not,
+        Add,
+        Sub,
+        Mul,
+        Div,
+        Mod,
+        Pow,
+        Lt,
+        Le,
+        Gt,
+        Ge,
+        Eq,
+        Ne,
+        And,
+        Or,
+        Min,
+        Max,
+        Abs,
+        Log,
+        Log2,
+        Exp,
+        Sqrt
     };
     struct Node {
         Op op = Op::Number;

@@ -32,7 +32,9 @@ History buildHistory(const SpaceCodec& codec, const std::vector<Trial>& trials)
             h.pendingKeys.insert(key);
             h.pending.push_back(std::move(point));
             break;
-        case TrialState::Pruned: h.pendingKeys.insert(key); break;
+        case TrialState::Pruned:
+            h.pendingKeys.insert(key);
+            break;
         }
     }
     return h;

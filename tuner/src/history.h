@@ -33,8 +33,8 @@ History buildHistory(const SpaceCodec& codec, const std::vector<Trial>& trials);
 /// enumerated, left NaN), respecting conditions; stops after `limit` combinations and returns false
 /// when there were more.
 template <typename Emit>
-bool enumerateCombinations(const SpaceCodec& codec, const std::vector<std::vector<double>>& levels, std::size_t limit,
-    Emit&& emit)
+bool enumerateCombinations(
+    const SpaceCodec& codec, const std::vector<std::vector<double>>& levels, std::size_t limit, Emit&& emit)
 {
     const auto& order = codec.order();
     std::vector<double> values(static_cast<std::size_t>(codec.paramCount()), 0.0);

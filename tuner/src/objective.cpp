@@ -85,8 +85,8 @@ Result<Objective> objectiveFromJson(const Json& j)
     else if (direction == "maximize")
         o.direction = Direction::Maximize;
     else
-        return fail(ErrorCode::InvalidArgument, "objective '" + o.name + "': unknown direction '" + direction + "'",
-            LWB_WHERE);
+        return fail(
+            ErrorCode::InvalidArgument, "objective '" + o.name + "': unknown direction '" + direction + "'", LWB_WHERE);
     std::string transform = j.value("transform", "auto");
     if (transform == "auto")
         o.transform = ValueTransform::Auto;
@@ -95,8 +95,8 @@ Result<Objective> objectiveFromJson(const Json& j)
     else if (transform == "none")
         o.transform = ValueTransform::None;
     else
-        return fail(ErrorCode::InvalidArgument, "objective '" + o.name + "': unknown transform '" + transform + "'",
-            LWB_WHERE);
+        return fail(
+            ErrorCode::InvalidArgument, "objective '" + o.name + "': unknown transform '" + transform + "'", LWB_WHERE);
     return o;
 }
 
@@ -116,8 +116,8 @@ Status validateObjectives(const std::vector<Objective>& objectives, const std::v
         if (c.metric.empty())
             return fail(ErrorCode::InvalidArgument, "an outcome constraint has no metric name", LWB_WHERE);
         if (!std::isfinite(c.bound))
-            return fail(ErrorCode::InvalidArgument, "outcome constraint on '" + c.metric + "' has no finite bound",
-                LWB_WHERE);
+            return fail(
+                ErrorCode::InvalidArgument, "outcome constraint on '" + c.metric + "' has no finite bound", LWB_WHERE);
         if (!metrics.insert(c.metric).second)
             return fail(ErrorCode::InvalidArgument,
                 "metric '" + c.metric + "' has two outcome constraints; give one bound per metric", LWB_WHERE);

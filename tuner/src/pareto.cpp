@@ -32,8 +32,8 @@ std::vector<std::size_t> paretoFrontIndices(const std::vector<std::vector<double
     return front;
 }
 
-static double hypervolumeRecursive(std::vector<std::vector<double>> points, const std::vector<double>& reference,
-    std::size_t dims)
+static double hypervolumeRecursive(
+    std::vector<std::vector<double>> points, const std::vector<double>& reference, std::size_t dims)
 {
     if (points.empty())
         return 0.0;

@@ -50,7 +50,10 @@ public:
     /// Uniform in [0, 1) with 53 random bits.
     double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
     /// Uniform integer in [0, n).
-    std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : static_cast<std::uint64_t>(uniform() * static_cast<double>(n)) % n; }
+    std::uint64_t below(std::uint64_t n)
+    {
+        return n == 0 ? 0 : static_cast<std::uint64_t>(uniform() * static_cast<double>(n)) % n;
+    }
     /// Standard normal (Box-Muller).
     double normal()
     {

@@ -50,7 +50,8 @@ Status checkOptionKeys(const Json& options, const std::string& what, const std::
             for (const auto& k : known)
                 list += (list.empty() ? "" : ", ") + k;
             return fail(ErrorCode::InvalidArgument,
-                what + ": unknown option '" + key + "'" + (list.empty() ? " (it takes none)" : " (known: " + list + ")"),
+                what + ": unknown option '" + key + "'"
+                    + (list.empty() ? " (it takes none)" : " (known: " + list + ")"),
                 LWB_WHERE);
         }
     }
@@ -99,87 +100,95 @@ Result<std::string> stringOption(
 
 namespace {
 
-    class RandomSampler final : public Sampler {
-    public:
-        explicit RandomSampler(SpaceCodec codec) : m_codec(std::move(codec)) { }
-        std::string_view name() const override { return "random"; }
-        Result<Params> propose(const SamplerContext& context) override
-        {
-            History history = buildHistory(m_codec, context.trials);
-            Rng rng(mixSeed(context.studySeed, static_cast<std::uint64_t>(context.proposalIndex)));
-            LWB_ASSIGN_OR_RETURN(auto values, randomProposable(m_codec, history, rng));
-            return m_codec.toParams(values.data());
-        }
+class RandomSampler final : public Sampler {
+public:
+    explicit RandomSampler(SpaceCodec codec)
+        : m_codec(std::move(codec))
+    {
+    }
+    std::string_view name() const override { return "random"; }
+    Result<Params> propose(const SamplerContext& context) override
+    {
+        History history = buildHistory(m_codec, context.trials);
+        Rng rng(mixSeed(context.studySeed, static_cast<std::uint64_t>(context.proposalIndex)));
+        LWB_ASSIGN_OR_RETURN(auto values, randomProposable(m_codec, history, rng));
+        return m_codec.toParams(values.data());
+    }
 
-    private:
-        SpaceCodec m_codec;
-    };
+private:
+    SpaceCodec m_codec;
+};
 
-    class SobolSampler final : public Sampler {
-    public:
-        explicit SobolSampler(SpaceCodec codec) : m_codec(std::move(codec)) { }
-        std::string_view name() const override { return "sobol"; }
-        Result<Params> propose(const SamplerContext& context) override
-        {
-            History history = buildHistory(m_codec, context.trials);
-            int dims = std::max<int>(1, static_cast<int>(m_codec.freeParams().size()));
-            if (dims > SobolSequence::kMaxDims)
-                return randomFallback(context, history);
-            SobolSequence sobol(dims, context.studySeed);
-            std::vector<double> q(static_cast<std::size_t>(dims));
-            std::vector<double> values(static_cast<std::size_t>(m_codec.paramCount()));
-            // The point of this index; when it is not proposable, later points of a side stream.
-            for (int attempt = 0; attempt < 256; ++attempt) {
-                std::uint64_t index = attempt == 0 ? static_cast<std::uint64_t>(context.proposalIndex)
-                                                   : (std::uint64_t {1} << 40) + static_cast<std::uint64_t>(context.proposalIndex) * 256 + attempt;
-                sobol.point(index, q.data());
-                m_codec.fromQuantiles(q.data(), values.data());
-                if (isProposable(m_codec, history, values, Repeats::Forbidden))
-                    return m_codec.toParams(values.data());
-            }
+class SobolSampler final : public Sampler {
+public:
+    explicit SobolSampler(SpaceCodec codec)
+        : m_codec(std::move(codec))
+    {
+    }
+    std::string_view name() const override { return "sobol"; }
+    Result<Params> propose(const SamplerContext& context) override
+    {
+        History history = buildHistory(m_codec, context.trials);
+        int dims = std::max<int>(1, static_cast<int>(m_codec.freeParams().size()));
+        if (dims > SobolSequence::kMaxDims)
             return randomFallback(context, history);
+        SobolSequence sobol(dims, context.studySeed);
+        std::vector<double> q(static_cast<std::size_t>(dims));
+        std::vector<double> values(static_cast<std::size_t>(m_codec.paramCount()));
+        // The point of this index; when it is not proposable, later points of a side stream.
+        for (int attempt = 0; attempt < 256; ++attempt) {
+            std::uint64_t index = attempt == 0
+                ? static_cast<std::uint64_t>(context.proposalIndex)
+                : (std::uint64_t {1} << 40) + static_cast<std::uint64_t>(context.proposalIndex) * 256 + attempt;
+            sobol.point(index, q.data());
+            m_codec.fromQuantiles(q.data(), values.data());
+            if (isProposable(m_codec, history, values, Repeats::Forbidden))
+                return m_codec.toParams(values.data());
         }
+        return randomFallback(context, history);
+    }
 
-    private:
-        Result<Params> randomFallback(const SamplerContext& context, const History& history)
-        {
-            Rng rng(mixSeed(context.studySeed, static_cast<std::uint64_t>(context.proposalIndex)));
-            LWB_ASSIGN_OR_RETURN(auto values, randomProposable(m_codec, history, rng));
-            return m_codec.toParams(values.data());
-        }
-        SpaceCodec m_codec;
-    };
+private:
+    Result<Params> randomFallback(const SamplerContext& context, const History& history)
+    {
+        Rng rng(mixSeed(context.studySeed, static_cast<std::uint64_t>(context.proposalIndex)));
+        LWB_ASSIGN_OR_RETURN(auto values, randomProposable(m_codec, history, rng));
+        return m_codec.toParams(values.data());
+    }
+    SpaceCodec m_codec;
+};
 
-    class GridSampler final : public Sampler {
-    public:
-        GridSampler(SpaceCodec codec, std::vector<std::vector<double>> grid)
-            : m_codec(std::move(codec)), m_grid(std::move(grid))
-        {
+class GridSampler final : public Sampler {
+public:
+    GridSampler(SpaceCodec codec, std::vector<std::vector<double>> grid)
+        : m_codec(std::move(codec))
+        , m_grid(std::move(grid))
+    {
+    }
+    std::string_view name() const override { return "grid"; }
+    Result<Params> propose(const SamplerContext& context) override
+    {
+        History history = buildHistory(m_codec, context.trials);
+        // Deterministic order per seed: a shuffled permutation of the grid.
+        std::vector<std::size_t> order(m_grid.size());
+        for (std::size_t i = 0; i < order.size(); ++i)
+            order[i] = i;
+        Rng rng(mixSeed(context.studySeed, 0x6A1D));
+        for (std::size_t i = order.size(); i > 1; --i)
+            std::swap(order[i - 1], order[rng.below(i)]);
+        for (std::size_t i : order) {
+            std::string key = m_codec.key(m_grid[i].data());
+            if (!history.completeKeys.count(key) && !history.pendingKeys.count(key) && !history.failedKeys.count(key))
+                return m_codec.toParams(m_grid[i].data());
         }
-        std::string_view name() const override { return "grid"; }
-        Result<Params> propose(const SamplerContext& context) override
-        {
-            History history = buildHistory(m_codec, context.trials);
-            // Deterministic order per seed: a shuffled permutation of the grid.
-            std::vector<std::size_t> order(m_grid.size());
-            for (std::size_t i = 0; i < order.size(); ++i)
-                order[i] = i;
-            Rng rng(mixSeed(context.studySeed, 0x6A1D));
-            for (std::size_t i = order.size(); i > 1; --i)
-                std::swap(order[i - 1], order[rng.below(i)]);
-            for (std::size_t i : order) {
-                std::string key = m_codec.key(m_grid[i].data());
-                if (!history.completeKeys.count(key) && !history.pendingKeys.count(key) && !history.failedKeys.count(key))
-                    return m_codec.toParams(m_grid[i].data());
-            }
-            return fail(ErrorCode::NotFound,
-                "grid exhausted: all " + std::to_string(m_grid.size()) + " configurations were tried", LWB_WHERE);
-        }
+        return fail(ErrorCode::NotFound,
+            "grid exhausted: all " + std::to_string(m_grid.size()) + " configurations were tried", LWB_WHERE);
+    }
 
-    private:
-        SpaceCodec m_codec;
-        std::vector<std::vector<double>> m_grid;
-    };
+private:
+    SpaceCodec m_codec;
+    std::vector<std::vector<double>> m_grid;
+};
 
 } // namespace
 
@@ -227,10 +236,11 @@ Result<std::unique_ptr<Sampler>> makeGridSampler(const SearchSpace& space, const
         }
     }
     std::vector<std::vector<double>> grid;
-    bool complete = enumerateCombinations(codec, levels, static_cast<std::size_t>(maxSize), [&](const std::vector<double>& v) {
-        if (codec.violatedConstraint(v.data()) < 0)
-            grid.push_back(v);
-    });
+    bool complete
+        = enumerateCombinations(codec, levels, static_cast<std::size_t>(maxSize), [&](const std::vector<double>& v) {
+              if (codec.violatedConstraint(v.data()) < 0)
+                  grid.push_back(v);
+          });
     if (!complete)
         return fail(ErrorCode::InvalidArgument,
             "the grid has more than " + std::to_string(maxSize) + " configurations; lower 'points' or raise 'max_size'",
@@ -258,6 +268,9 @@ Result<std::unique_ptr<Sampler>> makeSampler(const SamplerSpec& spec, const Sear
     return fail(ErrorCode::InvalidArgument, "unknown sampler '" + spec.name + "' (gp, grid, random, sobol)", LWB_WHERE);
 }
 
-std::vector<std::string> samplerNames() { return {"gp", "grid", "random", "sobol"}; }
+std::vector<std::string> samplerNames()
+{
+    return {"gp", "grid", "random", "sobol"};
+}
 
 } // namespace lwb::tuner

@@ -11,43 +11,53 @@
 namespace lwb::tuner {
 namespace {
 
-    bool isPowerOfTwo(std::int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
+bool isPowerOfTwo(std::int64_t v)
+{
+    return v > 0 && (v & (v - 1)) == 0;
+}
 
-    bool isIdentifier(std::string_view name)
-    {
-        if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
+bool isIdentifier(std::string_view name)
+{
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
+        return false;
+    for (char c : name) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.')
             return false;
-        for (char c : name) {
-            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.')
-                return false;
-        }
-        static constexpr std::string_view kReserved[] = {"and", "or", "not", "true", "false"};
-        return std::find(std::begin(kReserved), std::end(kReserved), name) == std::end(kReserved);
     }
+    static constexpr std::string_view kReserved[] = {"and", "or", "not", "true", "false"};
+    return std::find(std::begin(kReserved), std::end(kReserved), name) == std::end(kReserved);
+}
 
-    /// The integral value of an int or integral real, else nullopt.
-    std::optional<std::int64_t> integralValue(const ParamValue& value)
-    {
-        if (const auto* i = std::get_if<std::int64_t>(&value))
-            return *i;
-        if (const auto* d = std::get_if<double>(&value)) {
-            if (std::isfinite(*d) && std::round(*d) == *d && std::fabs(*d) < 9.0e15)
-                return static_cast<std::int64_t>(*d);
-        }
-        return std::nullopt;
+/// The integral value of an int or integral real, else nullopt.
+std::optional<std::int64_t> integralValue(const ParamValue& value)
+{
+    if (const auto* i = std::get_if<std::int64_t>(&value))
+        return *i;
+    if (const auto* d = std::get_if<double>(&value)) {
+        if (std::isfinite(*d) && std::round(*d) == *d && std::fabs(*d) < 9.0e15)
+            return static_cast<std::int64_t>(*d);
     }
+    return std::nullopt;
+}
 
-    Status invalid(std::string message) { return fail(ErrorCode::InvalidArgument, std::move(message), LWB_WHERE); }
+Status invalid(std::string message)
+{
+    return fail(ErrorCode::InvalidArgument, std::move(message), LWB_WHERE);
+}
 
 } // namespace
 
 std::string_view paramTypeName(ParamType type)
 {
     switch (type) {
-    case ParamType::Int: return "int";
-    case ParamType::Float: return "float";
-    case ParamType::Categorical: return "categorical";
-    case ParamType::Bool: return "bool";
+    case ParamType::Int:
+        return "int";
+    case ParamType::Float:
+        return "float";
+    case ParamType::Categorical:
+        return "categorical";
+    case ParamType::Bool:
+        return "bool";
     }
     return "?";
 }
@@ -55,9 +65,12 @@ std::string_view paramTypeName(ParamType type)
 std::string_view scaleName(Scale scale)
 {
     switch (scale) {
-    case Scale::Linear: return "linear";
-    case Scale::Log: return "log";
-    case Scale::Pow2: return "pow2";
+    case Scale::Linear:
+        return "linear";
+    case Scale::Log:
+        return "log";
+    case Scale::Pow2:
+        return "pow2";
     }
     return "?";
 }
@@ -65,9 +78,12 @@ std::string_view scaleName(Scale scale)
 std::int64_t ParamSpec::levelCount() const
 {
     switch (type) {
-    case ParamType::Float: return 0;
-    case ParamType::Bool: return 2;
-    case ParamType::Categorical: return static_cast<std::int64_t>(choices.size());
+    case ParamType::Float:
+        return 0;
+    case ParamType::Bool:
+        return 2;
+    case ParamType::Categorical:
+        return static_cast<std::int64_t>(choices.size());
     case ParamType::Int:
         if (scale == Scale::Pow2) {
             auto lo = static_cast<std::int64_t>(std::ceil(std::log2(std::max(low, 1.0)) - 1e-12));
@@ -82,15 +98,18 @@ std::int64_t ParamSpec::levelCount() const
 ParamValue ParamSpec::level(std::int64_t index) const
 {
     switch (type) {
-    case ParamType::Bool: return ParamValue(index != 0);
-    case ParamType::Categorical: return choices[static_cast<std::size_t>(index)];
+    case ParamType::Bool:
+        return ParamValue(index != 0);
+    case ParamType::Categorical:
+        return choices[static_cast<std::size_t>(index)];
     case ParamType::Int:
         if (scale == Scale::Pow2) {
             auto lo = static_cast<std::int64_t>(std::ceil(std::log2(std::max(low, 1.0)) - 1e-12));
             return ParamValue(std::int64_t {1} << (lo + index));
         }
         return ParamValue(static_cast<std::int64_t>(low) + index);
-    case ParamType::Float: break;
+    case ParamType::Float:
+        break;
     }
     return ParamValue(0.0);
 }
@@ -283,7 +302,8 @@ Status SearchSpace::validate() const
             }
             break;
         }
-        case ParamType::Bool: break;
+        case ParamType::Bool:
+            break;
         }
         if (p.fixed) {
             if (auto status = p.checkValue(*p.fixed); !status)
@@ -508,8 +528,8 @@ Result<SearchSpace> SearchSpace::fromJson(const Json& spec)
     if (spec.contains("constraints")) {
         const Json& c = spec["constraints"];
         if (!c.is_array())
-            return fail(ErrorCode::InvalidArgument, "search space: \"constraints\" must be an array of strings",
-                LWB_WHERE);
+            return fail(
+                ErrorCode::InvalidArgument, "search space: \"constraints\" must be an array of strings", LWB_WHERE);
         for (const auto& text : c) {
             if (!text.is_string())
                 return fail(ErrorCode::InvalidArgument, "search space: constraint " + text.dump() + " is not a string",

@@ -15,78 +15,79 @@
 namespace lwb::tuner::detail {
 namespace {
 
-    /// (a * b) mod p over GF(2), degree of p = s.
-    std::uint64_t mulMod(std::uint64_t a, std::uint64_t b, std::uint64_t p, int s)
-    {
-        std::uint64_t result = 0;
-        while (b) {
-            if (b & 1)
-                result ^= a;
-            b >>= 1;
-            a <<= 1;
-            if (a >> s & 1)
-                a ^= p;
-        }
-        return result;
+/// (a * b) mod p over GF(2), degree of p = s.
+std::uint64_t mulMod(std::uint64_t a, std::uint64_t b, std::uint64_t p, int s)
+{
+    std::uint64_t result = 0;
+    while (b) {
+        if (b & 1)
+            result ^= a;
+        b >>= 1;
+        a <<= 1;
+        if (a >> s & 1)
+            a ^= p;
     }
+    return result;
+}
 
-    std::uint64_t powMod(std::uint64_t base, std::uint64_t e, std::uint64_t p, int s)
-    {
-        std::uint64_t result = 1;
-        while (e) {
-            if (e & 1)
-                result = mulMod(result, base, p, s);
-            base = mulMod(base, base, p, s);
-            e >>= 1;
-        }
-        return result;
+std::uint64_t powMod(std::uint64_t base, std::uint64_t e, std::uint64_t p, int s)
+{
+    std::uint64_t result = 1;
+    while (e) {
+        if (e & 1)
+            result = mulMod(result, base, p, s);
+        base = mulMod(base, base, p, s);
+        e >>= 1;
     }
+    return result;
+}
 
-    /// Whether p (degree s) is primitive: x has multiplicative order 2^s - 1 modulo p.
-    bool isPrimitive(std::uint64_t p, int s)
-    {
-        std::uint64_t order = (std::uint64_t {1} << s) - 1;
-        std::uint64_t x = s == 1 ? (2 ^ p) : 2; // x mod p (for s = 1, x = 1 mod x+1)
-        if (powMod(x, order, p, s) != 1)
+/// Whether p (degree s) is primitive: x has multiplicative order 2^s - 1 modulo p.
+bool isPrimitive(std::uint64_t p, int s)
+{
+    std::uint64_t order = (std::uint64_t {1} << s) - 1;
+    std::uint64_t x = s == 1 ? (2 ^ p) : 2; // x mod p (for s = 1, x = 1 mod x+1)
+    if (powMod(x, order, p, s) != 1)
+        return false;
+    std::uint64_t rest = order;
+    for (std::uint64_t q = 2; q * q <= rest; ++q) {
+        if (rest % q)
+            continue;
+        if (powMod(x, order / q, p, s) == 1)
             return false;
-        std::uint64_t rest = order;
-        for (std::uint64_t q = 2; q * q <= rest; ++q) {
-            if (rest % q)
-                continue;
-            if (powMod(x, order / q, p, s) == 1)
-                return false;
-            while (rest % q == 0)
-                rest /= q;
-        }
-        if (rest > 1 && rest != order && powMod(x, order / rest, p, s) == 1)
-            return false;
-        return true;
+        while (rest % q == 0)
+            rest /= q;
     }
+    if (rest > 1 && rest != order && powMod(x, order / rest, p, s) == 1)
+        return false;
+    return true;
+}
 
-    struct Polynomial {
-        std::uint64_t bits = 0;
-        int degree = 0;
-    };
+struct Polynomial {
+    std::uint64_t bits = 0;
+    int degree = 0;
+};
 
-    const std::vector<Polynomial>& primitivePolynomials()
-    {
-        static std::vector<Polynomial> polys;
-        static std::once_flag once;
-        std::call_once(once, [] {
-            for (int s = 1; static_cast<int>(polys.size()) < SobolSequence::kMaxDims; ++s) {
-                for (std::uint64_t inner = 0; inner < (std::uint64_t {1} << (s - 1)); ++inner) {
-                    std::uint64_t p = (std::uint64_t {1} << s) | (inner << 1) | 1;
-                    if (isPrimitive(p, s))
-                        polys.push_back({p, s});
-                }
+const std::vector<Polynomial>& primitivePolynomials()
+{
+    static std::vector<Polynomial> polys;
+    static std::once_flag once;
+    std::call_once(once, [] {
+        for (int s = 1; static_cast<int>(polys.size()) < SobolSequence::kMaxDims; ++s) {
+            for (std::uint64_t inner = 0; inner < (std::uint64_t {1} << (s - 1)); ++inner) {
+                std::uint64_t p = (std::uint64_t {1} << s) | (inner << 1) | 1;
+                if (isPrimitive(p, s))
+                    polys.push_back({p, s});
             }
-        });
-        return polys;
-    }
+        }
+    });
+    return polys;
+}
 
 } // namespace
 
-SobolSequence::SobolSequence(int dims, std::uint64_t seed, Scramble scramble) : m_dims(dims)
+SobolSequence::SobolSequence(int dims, std::uint64_t seed, Scramble scramble)
+    : m_dims(dims)
 {
     if (dims < 1 || dims > kMaxDims)
         throw std::invalid_argument("SobolSequence: unsupported number of dimensions");
@@ -119,7 +120,7 @@ SobolSequence::SobolSequence(int dims, std::uint64_t seed, Scramble scramble) : 
     }
     if (scramble == Scramble::None)
         return;
-    Rng rng(mixSeed(seed, 0x5C4A)) ;
+    Rng rng(mixSeed(seed, 0x5C4A));
     for (int d = 0; d < dims; ++d) {
         // Lower-triangular binary matrix with unit diagonal: row j (output digit j, most significant
         // first) mixes input digits 0..j.

@@ -69,8 +69,7 @@ Result<std::optional<Trial>> InMemoryStorage::createTrial(
     auto& list = it->second;
     if (expectedTrialCount && *expectedTrialCount != static_cast<int>(list.size()))
         return std::optional<Trial> {};
-    if (draft.state != TrialState::Running && draft.state != TrialState::Waiting
-        && draft.state != TrialState::Complete)
+    if (draft.state != TrialState::Running && draft.state != TrialState::Waiting && draft.state != TrialState::Complete)
         return fail(ErrorCode::InvalidArgument, "a new trial is RUNNING, WAITING or COMPLETE", LWB_WHERE);
     Trial t;
     t.id = m_nextTrialId++;

@@ -92,7 +92,10 @@ Result<std::shared_ptr<SqliteStorage>> SqliteStorage::open(const std::filesystem
     return make(std::move(owned), raw);
 }
 
-Result<std::shared_ptr<SqliteStorage>> SqliteStorage::attach(sql::Database& db) { return make(nullptr, &db); }
+Result<std::shared_ptr<SqliteStorage>> SqliteStorage::attach(sql::Database& db)
+{
+    return make(nullptr, &db);
+}
 
 Result<std::shared_ptr<SqliteStorage>> SqliteStorage::adopt(sql::Database db)
 {
@@ -104,55 +107,59 @@ Result<std::shared_ptr<SqliteStorage>> SqliteStorage::adopt(sql::Database db)
 Status SqliteStorage::checkWritable() const
 {
     if (m_db->isReadOnly())
-        return fail(ErrorCode::Unsupported, "the study file " + m_db->path().string() + " is open read-only",
-            LWB_WHERE);
+        return fail(
+            ErrorCode::Unsupported, "the study file " + m_db->path().string() + " is open read-only", LWB_WHERE);
     return {};
 }
 
 namespace {
 
-    Status bindParamValue(sql::Statement& stmt, int index, const ParamValue& value)
-    {
-        if (const auto* i = std::get_if<std::int64_t>(&value))
-            return stmt.bind(index, *i);
-        if (const auto* d = std::get_if<double>(&value))
-            return stmt.bind(index, *d);
-        if (const auto* b = std::get_if<bool>(&value))
-            return stmt.bind(index, std::int64_t {*b ? 1 : 0});
-        return stmt.bind(index, std::get<std::string>(value));
-    }
+Status bindParamValue(sql::Statement& stmt, int index, const ParamValue& value)
+{
+    if (const auto* i = std::get_if<std::int64_t>(&value))
+        return stmt.bind(index, *i);
+    if (const auto* d = std::get_if<double>(&value))
+        return stmt.bind(index, *d);
+    if (const auto* b = std::get_if<bool>(&value))
+        return stmt.bind(index, std::int64_t {*b ? 1 : 0});
+    return stmt.bind(index, std::get<std::string>(value));
+}
 
-    const char* kindOf(const ParamValue& value)
-    {
-        switch (value.index()) {
-        case 0: return "int";
-        case 1: return "float";
-        case 2: return "str";
-        default: return "bool";
-        }
+const char* kindOf(const ParamValue& value)
+{
+    switch (value.index()) {
+    case 0:
+        return "int";
+    case 1:
+        return "float";
+    case 2:
+        return "str";
+    default:
+        return "bool";
     }
+}
 
-    Result<ParamValue> readParamValue(const sql::Statement& stmt, int kindColumn, int valueColumn)
-    {
-        std::string kind = stmt.columnText(kindColumn);
-        if (kind == "int")
-            return ParamValue(stmt.columnInt(valueColumn));
-        if (kind == "float")
-            return ParamValue(stmt.columnDouble(valueColumn));
-        if (kind == "bool")
-            return ParamValue(stmt.columnInt(valueColumn) != 0);
-        if (kind == "str")
-            return ParamValue(stmt.columnText(valueColumn));
-        return fail(ErrorCode::Corrupt, "unknown parameter kind '" + kind + "'", LWB_WHERE);
-    }
+Result<ParamValue> readParamValue(const sql::Statement& stmt, int kindColumn, int valueColumn)
+{
+    std::string kind = stmt.columnText(kindColumn);
+    if (kind == "int")
+        return ParamValue(stmt.columnInt(valueColumn));
+    if (kind == "float")
+        return ParamValue(stmt.columnDouble(valueColumn));
+    if (kind == "bool")
+        return ParamValue(stmt.columnInt(valueColumn) != 0);
+    if (kind == "str")
+        return ParamValue(stmt.columnText(valueColumn));
+    return fail(ErrorCode::Corrupt, "unknown parameter kind '" + kind + "'", LWB_WHERE);
+}
 
-    Result<Json> parseStored(const std::string& text)
-    {
-        auto parsed = parseJson(text, "stored JSON");
-        if (!parsed)
-            return fail(ErrorCode::Corrupt, parsed.error().message, LWB_WHERE);
-        return parsed;
-    }
+Result<Json> parseStored(const std::string& text)
+{
+    auto parsed = parseJson(text, "stored JSON");
+    if (!parsed)
+        return fail(ErrorCode::Corrupt, parsed.error().message, LWB_WHERE);
+    return parsed;
+}
 
 } // namespace
 
@@ -170,8 +177,8 @@ Result<StudyRecord> SqliteStorage::createStudy(const std::string& name, const Js
     record.name = name;
     record.spec = spec;
     record.createdNs = realtimeNs();
-    LWB_ASSIGN_OR_RETURN(auto insert,
-        m_db->prepare("INSERT INTO tuner_studies(name, spec, created_ns) VALUES(?1, ?2, ?3)"));
+    LWB_ASSIGN_OR_RETURN(
+        auto insert, m_db->prepare("INSERT INTO tuner_studies(name, spec, created_ns) VALUES(?1, ?2, ?3)"));
     LWB_RETURN_IF_ERROR(insert.bindAll(name, spec.dump(), record.createdNs));
     LWB_RETURN_IF_ERROR(insert.run());
     record.id = m_db->lastInsertRowId();
@@ -255,8 +262,7 @@ Result<std::optional<Trial>> SqliteStorage::createTrial(
 {
     std::lock_guard lock(m_mutex);
     LWB_RETURN_IF_ERROR(checkWritable());
-    if (draft.state != TrialState::Running && draft.state != TrialState::Waiting
-        && draft.state != TrialState::Complete)
+    if (draft.state != TrialState::Running && draft.state != TrialState::Waiting && draft.state != TrialState::Complete)
         return fail(ErrorCode::InvalidArgument, "a new trial is RUNNING, WAITING or COMPLETE", LWB_WHERE);
     LWB_ASSIGN_OR_RETURN(auto tx, sql::Transaction::begin(*m_db));
     LWB_ASSIGN_OR_RETURN(auto exists, m_db->prepare("SELECT 1 FROM tuner_studies WHERE id=?1"));
@@ -311,8 +317,8 @@ Result<std::optional<Trial>> SqliteStorage::createTrial(
         }
     }
     if (!t.attrs.empty()) {
-        LWB_ASSIGN_OR_RETURN(auto attrs,
-            m_db->prepare("INSERT INTO tuner_trial_attrs(trial_id, key, value) VALUES(?1, ?2, ?3)"));
+        LWB_ASSIGN_OR_RETURN(
+            auto attrs, m_db->prepare("INSERT INTO tuner_trial_attrs(trial_id, key, value) VALUES(?1, ?2, ?3)"));
         for (const auto& [key, value] : t.attrs) {
             LWB_RETURN_IF_ERROR(attrs.bindAll(t.id, key, value.dump()));
             LWB_RETURN_IF_ERROR(attrs.run());
@@ -335,8 +341,8 @@ Result<std::optional<Trial>> SqliteStorage::claimWaitingTrial(std::int64_t study
         return std::optional<Trial> {};
     std::int64_t id = pick.columnInt(0);
     LWB_RETURN_IF_ERROR(pick.reset());
-    LWB_ASSIGN_OR_RETURN(auto update,
-        m_db->prepare("UPDATE tuner_trials SET state='RUNNING', worker=?2, started_ns=?3 WHERE id=?1"));
+    LWB_ASSIGN_OR_RETURN(
+        auto update, m_db->prepare("UPDATE tuner_trials SET state='RUNNING', worker=?2, started_ns=?3 WHERE id=?1"));
     LWB_RETURN_IF_ERROR(update.bindAll(id, worker, realtimeNs()));
     LWB_RETURN_IF_ERROR(update.run());
     LWB_ASSIGN_OR_RETURN(auto loaded, loadTrials("t.id", id));
@@ -369,8 +375,8 @@ Status SqliteStorage::finishTrial(std::int64_t trialId, const TrialOutcome& outc
         return fail(ErrorCode::InvalidArgument, "a trial finishes as COMPLETE, FAILED or PRUNED", LWB_WHERE);
     LWB_ASSIGN_OR_RETURN(auto tx, sql::Transaction::begin(*m_db));
     LWB_RETURN_IF_ERROR(requireRunning(trialId, "finish"));
-    LWB_ASSIGN_OR_RETURN(auto update,
-        m_db->prepare("UPDATE tuner_trials SET state=?2, fail_reason=?3, finished_ns=?4 WHERE id=?1"));
+    LWB_ASSIGN_OR_RETURN(
+        auto update, m_db->prepare("UPDATE tuner_trials SET state=?2, fail_reason=?3, finished_ns=?4 WHERE id=?1"));
     LWB_RETURN_IF_ERROR(
         update.bindAll(trialId, std::string(trialStateName(outcome.state)), outcome.failReason, realtimeNs()));
     LWB_RETURN_IF_ERROR(update.run());

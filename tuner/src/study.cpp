@@ -43,7 +43,8 @@ Json StudyOptions::toJson() const
 
 Result<StudyOptions> StudyOptions::fromJson(const Json& j)
 {
-    auto bad = [](const std::string& what) { return fail(ErrorCode::InvalidArgument, "study spec: " + what, LWB_WHERE); };
+    auto bad
+        = [](const std::string& what) { return fail(ErrorCode::InvalidArgument, "study spec: " + what, LWB_WHERE); };
     if (!j.is_object())
         return bad("expected a JSON object");
     StudyOptions o;
@@ -113,7 +114,10 @@ struct Study::Impl {
     std::mutex mutex;
 };
 
-Study::Study(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) { }
+Study::Study(std::unique_ptr<Impl> impl)
+    : m_impl(std::move(impl))
+{
+}
 Study::Study(Study&&) noexcept = default;
 Study& Study::operator=(Study&&) noexcept = default;
 Study::~Study() = default;
@@ -166,10 +170,22 @@ Result<Study> Study::loadOrCreate(std::shared_ptr<Storage> storage, StudyOptions
     return create(std::move(storage), std::move(options));
 }
 
-const StudyOptions& Study::options() const { return m_impl->options; }
-std::int64_t Study::id() const { return m_impl->record.id; }
-const std::string& Study::name() const { return m_impl->record.name; }
-Storage& Study::storage() { return *m_impl->storage; }
+const StudyOptions& Study::options() const
+{
+    return m_impl->options;
+}
+std::int64_t Study::id() const
+{
+    return m_impl->record.id;
+}
+const std::string& Study::name() const
+{
+    return m_impl->record.name;
+}
+Storage& Study::storage()
+{
+    return *m_impl->storage;
+}
 
 Result<Trial> Study::ask()
 {
@@ -183,8 +199,8 @@ Result<Trial> Study::ask()
     constexpr int kOptimisticTries = 4;
     for (int attempt = 0;; ++attempt) {
         LWB_ASSIGN_OR_RETURN(auto trials, s.storage->trials(s.record.id));
-        SamplerContext context {s.options.objectives, s.options.constraints, trials, s.options.seed,
-            static_cast<int>(trials.size())};
+        SamplerContext context {
+            s.options.objectives, s.options.constraints, trials, s.options.seed, static_cast<int>(trials.size())};
         LWB_ASSIGN_OR_RETURN(Params params, s.sampler->propose(context));
         TrialDraft draft;
         draft.state = TrialState::Running;
@@ -200,8 +216,8 @@ Result<Trial> Study::ask()
     }
 }
 
-Status Study::tell(std::int64_t trialId, const std::vector<double>& values,
-    const std::map<std::string, double>& constraintValues)
+Status Study::tell(
+    std::int64_t trialId, const std::vector<double>& values, const std::map<std::string, double>& constraintValues)
 {
     Impl& s = *m_impl;
     const auto& objectives = s.options.objectives;
@@ -221,7 +237,8 @@ Status Study::tell(std::int64_t trialId, const std::vector<double>& values,
     for (std::size_t i = 0; i < values.size(); ++i) {
         if (!std::isfinite(values[i])) {
             outcome.state = TrialState::Failed;
-            outcome.failReason = "objective '" + objectives[i].name + "' is " + (std::isnan(values[i]) ? "NaN" : "infinite");
+            outcome.failReason
+                = "objective '" + objectives[i].name + "' is " + (std::isnan(values[i]) ? "NaN" : "infinite");
             outcome.values.clear();
             return s.storage->finishTrial(trialId, outcome);
         }
@@ -260,8 +277,8 @@ Result<bool> Study::reportIntermediate(std::int64_t trialId, std::int64_t step, 
     LWB_ASSIGN_OR_RETURN(auto trials, s.storage->trials(s.record.id));
     auto it = std::find_if(trials.begin(), trials.end(), [&](const Trial& t) { return t.id == trialId; });
     if (it == trials.end())
-        return fail(ErrorCode::NotFound, "trial " + std::to_string(trialId) + " is not in study '" + s.record.name + "'",
-            LWB_WHERE);
+        return fail(ErrorCode::NotFound,
+            "trial " + std::to_string(trialId) + " is not in study '" + s.record.name + "'", LWB_WHERE);
     PrunerContext context {s.options.objectives[0].direction, trials, *it, step};
     return s.pruner->shouldPrune(context);
 }
@@ -297,8 +314,14 @@ Status Study::setTrialAttr(std::int64_t trialId, const std::string& key, const J
     return m_impl->storage->setTrialAttr(trialId, key, value);
 }
 
-Result<std::vector<Trial>> Study::trials() { return m_impl->storage->trials(m_impl->record.id); }
-Result<Trial> Study::trial(std::int64_t trialId) { return m_impl->storage->trial(trialId); }
+Result<std::vector<Trial>> Study::trials()
+{
+    return m_impl->storage->trials(m_impl->record.id);
+}
+Result<Trial> Study::trial(std::int64_t trialId)
+{
+    return m_impl->storage->trial(trialId);
+}
 
 /// Own completed trials with finite values that satisfy every outcome constraint.
 static std::vector<Trial> feasibleCompleted(const std::vector<Trial>& trials, const StudyOptions& options)
@@ -325,8 +348,8 @@ Result<Trial> Study::best()
 {
     Impl& s = *m_impl;
     if (s.options.objectives.size() != 1)
-        return fail(ErrorCode::InvalidArgument, "study '" + s.record.name + "' has several objectives: use paretoFront()",
-            LWB_WHERE);
+        return fail(ErrorCode::InvalidArgument,
+            "study '" + s.record.name + "' has several objectives: use paretoFront()", LWB_WHERE);
     LWB_ASSIGN_OR_RETURN(auto all, trials());
     auto feasible = feasibleCompleted(all, s.options);
     if (feasible.empty())
@@ -390,8 +413,8 @@ Result<SlicePrediction> Study::predictSlice(
             return minimize ? a.values[k] < b.values[k] : a.values[k] > b.values[k];
         })->params;
     }
-    return detail::computeSlice(s.codec, history, s.options.objectives, objectiveIndex, param, fixedParams, fallback,
-        nPoints, s.options.seed);
+    return detail::computeSlice(
+        s.codec, history, s.options.objectives, objectiveIndex, param, fixedParams, fallback, nPoints, s.options.seed);
 }
 
 Result<StopDecision> Study::shouldStop()
@@ -402,9 +425,8 @@ Result<StopDecision> Study::shouldStop()
         return StopDecision {true, "time budget of " + std::to_string(stop.maxSeconds) + " s reached"};
     LWB_ASSIGN_OR_RETURN(auto all, trials());
     if (stop.maxTrials > 0) {
-        auto used = std::count_if(all.begin(), all.end(), [](const Trial& t) {
-            return t.state != TrialState::Waiting && t.origin != TrialOrigin::WarmStart;
-        });
+        auto used = std::count_if(all.begin(), all.end(),
+            [](const Trial& t) { return t.state != TrialState::Waiting && t.origin != TrialOrigin::WarmStart; });
         if (used >= stop.maxTrials)
             return StopDecision {true, "trial budget of " + std::to_string(stop.maxTrials) + " reached"};
     }

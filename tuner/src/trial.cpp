@@ -6,19 +6,24 @@ namespace lwb::tuner {
 std::string_view trialStateName(TrialState state)
 {
     switch (state) {
-    case TrialState::Waiting: return "WAITING";
-    case TrialState::Running: return "RUNNING";
-    case TrialState::Complete: return "COMPLETE";
-    case TrialState::Failed: return "FAILED";
-    case TrialState::Pruned: return "PRUNED";
+    case TrialState::Waiting:
+        return "WAITING";
+    case TrialState::Running:
+        return "RUNNING";
+    case TrialState::Complete:
+        return "COMPLETE";
+    case TrialState::Failed:
+        return "FAILED";
+    case TrialState::Pruned:
+        return "PRUNED";
     }
     return "?";
 }
 
 Result<TrialState> parseTrialState(std::string_view text)
 {
-    for (auto s : {TrialState::Waiting, TrialState::Running, TrialState::Complete, TrialState::Failed,
-             TrialState::Pruned}) {
+    for (auto s :
+        {TrialState::Waiting, TrialState::Running, TrialState::Complete, TrialState::Failed, TrialState::Pruned}) {
         if (trialStateName(s) == text)
             return s;
     }
@@ -28,10 +33,14 @@ Result<TrialState> parseTrialState(std::string_view text)
 std::string_view trialOriginName(TrialOrigin origin)
 {
     switch (origin) {
-    case TrialOrigin::Sampler: return "sampler";
-    case TrialOrigin::Enqueued: return "enqueued";
-    case TrialOrigin::Requeued: return "requeued";
-    case TrialOrigin::WarmStart: return "warm_start";
+    case TrialOrigin::Sampler:
+        return "sampler";
+    case TrialOrigin::Enqueued:
+        return "enqueued";
+    case TrialOrigin::Requeued:
+        return "requeued";
+    case TrialOrigin::WarmStart:
+        return "warm_start";
     }
     return "?";
 }

@@ -2,5 +2,8 @@
 #include "lwb/tuner/tuner.h"
 
 namespace lwb::tuner {
-int storageSchemaVersion() { return tunerSchema().latestVersion(); }
+int storageSchemaVersion()
+{
+    return tunerSchema().latestVersion();
+}
 } // namespace lwb::tuner

@@ -10,12 +10,18 @@
 namespace lwb::tuner::detail {
 namespace {
 
-    constexpr double kSqrt2 = std::numbers::sqrt2;
-    const double kLogSqrt2Pi = 0.5 * std::log(2.0 * std::numbers::pi);
-    const double kSqrtHalfPi = std::sqrt(0.5 * std::numbers::pi);
+constexpr double kSqrt2 = std::numbers::sqrt2;
+const double kLogSqrt2Pi = 0.5 * std::log(2.0 * std::numbers::pi);
+const double kSqrtHalfPi = std::sqrt(0.5 * std::numbers::pi);
 
-    double logPhiDensity(double z) { return -0.5 * z * z - kLogSqrt2Pi; }
-    double normalCdf(double z) { return 0.5 * std::erfc(-z / kSqrt2); }
+double logPhiDensity(double z)
+{
+    return -0.5 * z * z - kLogSqrt2Pi;
+}
+double normalCdf(double z)
+{
+    return 0.5 * std::erfc(-z / kSqrt2);
+}
 
 } // namespace
 
@@ -24,8 +30,7 @@ double erfcx(double x)
     if (x < 25.0)
         return std::exp(x * x) * std::erfc(x);
     double inv2 = 1.0 / (x * x);
-    return (1.0 - 0.5 * inv2 + 0.75 * inv2 * inv2 - 1.875 * inv2 * inv2 * inv2)
-        / (x * std::sqrt(std::numbers::pi));
+    return (1.0 - 0.5 * inv2 + 0.75 * inv2 * inv2 - 1.875 * inv2 * inv2 * inv2) / (x * std::sqrt(std::numbers::pi));
 }
 
 double logNormalCdf(double z)

@@ -53,4 +53,3 @@ double BoAcquisition::evaluatePoint(const VectorXd& u, VectorXd* grad) const
 }
 
 } // namespace lwb::tuner::detail
-

@@ -21,7 +21,9 @@ struct ConstraintModel {
 class BoAcquisition {
 public:
     BoAcquisition(std::optional<GpModel> objective, double incumbent, std::vector<ConstraintModel> constraints)
-        : m_objective(std::move(objective)), m_incumbent(incumbent), m_constraints(std::move(constraints))
+        : m_objective(std::move(objective))
+        , m_incumbent(incumbent)
+        , m_constraints(std::move(constraints))
     {
     }
 

@@ -13,18 +13,18 @@
 namespace lwb::tuner::detail {
 namespace {
 
-    constexpr double kSqrt5 = 2.2360679774997896964;
+constexpr double kSqrt5 = 2.2360679774997896964;
 
-    /// Squared scaled distances between rows of A (m x d) and B (n x d), both already divided by l.
-    MatrixXd squaredDistances(const MatrixXd& As, const MatrixXd& Bs)
-    {
-        VectorXd a2 = As.rowwise().squaredNorm();
-        VectorXd b2 = Bs.rowwise().squaredNorm();
-        MatrixXd r2 = (-2.0 * (As * Bs.transpose())).eval();
-        r2.colwise() += a2;
-        r2.rowwise() += b2.transpose();
-        return r2.cwiseMax(0.0);
-    }
+/// Squared scaled distances between rows of A (m x d) and B (n x d), both already divided by l.
+MatrixXd squaredDistances(const MatrixXd& As, const MatrixXd& Bs)
+{
+    VectorXd a2 = As.rowwise().squaredNorm();
+    VectorXd b2 = Bs.rowwise().squaredNorm();
+    MatrixXd r2 = (-2.0 * (As * Bs.transpose())).eval();
+    r2.colwise() += a2;
+    r2.rowwise() += b2.transpose();
+    return r2.cwiseMax(0.0);
+}
 
 } // namespace
 
@@ -99,8 +99,8 @@ MatrixXd maternCovariance(const MatrixXd& A, const MatrixXd& B, const VectorXd& 
     });
 }
 
-double negLogPosterior(const VectorXd& theta, const MatrixXd& X, const VectorXd& y, const GpPrior& prior,
-    VectorXd* grad)
+double negLogPosterior(
+    const VectorXd& theta, const MatrixXd& X, const VectorXd& y, const GpPrior& prior, VectorXd* grad)
 {
     const Eigen::Index n = X.rows(), d = X.cols();
     VectorXd lengthscales = theta.head(d).array().exp();
@@ -154,33 +154,33 @@ double negLogPosterior(const VectorXd& theta, const MatrixXd& X, const VectorXd&
 
 namespace {
 
-    struct FitData {
-        const MatrixXd* X;
-        const VectorXd* y;
-        const GpPrior* prior;
-        int evaluations = 0;
-    };
+struct FitData {
+    const MatrixXd* X;
+    const VectorXd* y;
+    const GpPrior* prior;
+    int evaluations = 0;
+};
 
-    double nloptObjective(unsigned n, const double* x, double* gradient, void* data)
-    {
-        auto* fit = static_cast<FitData*>(data);
-        ++fit->evaluations;
-        Eigen::Map<const VectorXd> theta(x, n);
-        VectorXd grad;
-        double value = negLogPosterior(theta, *fit->X, *fit->y, *fit->prior, gradient ? &grad : nullptr);
-        if (!std::isfinite(value))
-            value = 1e30;
-        if (gradient) {
-            for (unsigned i = 0; i < n; ++i)
-                gradient[i] = std::isfinite(grad[i]) ? grad[i] : 0.0;
-        }
-        return value;
+double nloptObjective(unsigned n, const double* x, double* gradient, void* data)
+{
+    auto* fit = static_cast<FitData*>(data);
+    ++fit->evaluations;
+    Eigen::Map<const VectorXd> theta(x, n);
+    VectorXd grad;
+    double value = negLogPosterior(theta, *fit->X, *fit->y, *fit->prior, gradient ? &grad : nullptr);
+    if (!std::isfinite(value))
+        value = 1e30;
+    if (gradient) {
+        for (unsigned i = 0; i < n; ++i)
+            gradient[i] = std::isfinite(grad[i]) ? grad[i] : 0.0;
     }
+    return value;
+}
 
 } // namespace
 
-Result<VectorXd> fitHyperparameters(const MatrixXd& X, const VectorXd& y, const GpPrior& prior,
-    const GpFitOptions& options, const VectorXd& warmStart)
+Result<VectorXd> fitHyperparameters(
+    const MatrixXd& X, const VectorXd& y, const GpPrior& prior, const GpFitOptions& options, const VectorXd& warmStart)
 {
     const auto p = static_cast<unsigned>(prior.mean.size());
     std::vector<VectorXd> starts;

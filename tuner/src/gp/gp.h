@@ -59,8 +59,8 @@ MatrixXd maternCovariance(const MatrixXd& A, const MatrixXd& B, const VectorXd& 
 
 /// U(theta) and, when grad is not null, dU/dtheta (see the notation above). Returns +infinity when K
 /// cannot be factorised.
-double negLogPosterior(const VectorXd& theta, const MatrixXd& X, const VectorXd& y, const GpPrior& prior,
-    VectorXd* grad);
+double negLogPosterior(
+    const VectorXd& theta, const MatrixXd& X, const VectorXd& y, const GpPrior& prior, VectorXd* grad);
 
 /// Leave-one-out predictive means and variances (noise included) of every observation.
 struct LeaveOneOut {
@@ -79,8 +79,8 @@ struct GpFitOptions {
 
 /// Minimises U by L-BFGS (NLopt, analytic gradients, box bounds) from the prior mean, the warm start
 /// (if sized d + 2) and prior draws; returns the best theta. NumericalError when every start fails.
-Result<VectorXd> fitHyperparameters(const MatrixXd& X, const VectorXd& y, const GpPrior& prior,
-    const GpFitOptions& options, const VectorXd& warmStart);
+Result<VectorXd> fitHyperparameters(
+    const MatrixXd& X, const VectorXd& y, const GpPrior& prior, const GpFitOptions& options, const VectorXd& warmStart);
 
 /// A GP conditioned on data with fixed hyper-parameters: posterior mean and latent variance (without
 /// noise), with gradients with respect to the input. The constant prior mean is the generalised

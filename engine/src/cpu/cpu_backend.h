@@ -15,6 +15,7 @@
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 namespace lwb::engine::cpu {
@@ -117,10 +118,19 @@ public:
     void sumSquares(const Tensor& out, const Tensor& x) override;
 
     // Internals shared by the .cpp files of the backend.
+    /// A oneDNN matmul primitive for one shape, with per-thread argument slots so that a call
+    /// only swaps data pointers (creating memory objects per call costs microseconds in decode).
     struct CachedMatmul {
         dnnl::matmul primitive;
         dnnl::memory::desc src, weights, dst, bias, scratch;
         std::size_t scratchBytes = 0;
+        struct Slot {
+            dnnl::memory src, weights, dst, bias, scratch;
+            std::unordered_map<int, dnnl::memory> args;
+        };
+        mutable std::vector<Slot> slots; ///< one per pool thread; thread t only touches slots[t]
+        void run(int thread, dnnl::stream& stream, const void* a, const void* b, void* c, const void* biasData,
+            void* scratchData) const;
     };
     /// Records the first error (sticky until synchronize()).
     void recordError(ErrorCode code, std::string message);

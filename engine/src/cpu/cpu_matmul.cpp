@@ -51,6 +51,19 @@ dnnl::memory::desc matrixDesc(
 
 } // namespace
 
+void CpuBackend::CachedMatmul::run(int thread, dnnl::stream& stream, const void* a, const void* b, void* c,
+    const void* biasData, void* scratchData) const
+{
+    Slot& s = slots[static_cast<std::size_t>(thread)];
+    s.src.set_data_handle(const_cast<void*>(a));
+    s.weights.set_data_handle(const_cast<void*>(b));
+    s.dst.set_data_handle(c);
+    s.scratch.set_data_handle(scratchData);
+    if (biasData)
+        s.bias.set_data_handle(const_cast<void*>(biasData));
+    primitive.execute(stream, s.args);
+}
+
 std::size_t CpuPackedWeight::bytes() const
 {
     std::size_t total = m_colScale.defined() ? m_colScale.bytes() : 0;
@@ -84,6 +97,20 @@ const CpuBackend::CachedMatmul* CpuBackend::matmulPrimitive(const MatmulKey& key
         entry->scratch = pd.scratchpad_desc();
         entry->scratchBytes = entry->scratch.get_size();
         entry->primitive = dnnl::matmul(pd);
+        for (int t = 0; t < m_pool.size(); ++t) {
+            CachedMatmul::Slot slot;
+            slot.src = dnnl::memory(entry->src, m_engine, nullptr);
+            slot.weights = dnnl::memory(entry->weights, m_engine, nullptr);
+            slot.dst = dnnl::memory(entry->dst, m_engine, nullptr);
+            slot.scratch = dnnl::memory(entry->scratch, m_engine, nullptr);
+            slot.args = {{DNNL_ARG_SRC, slot.src}, {DNNL_ARG_WEIGHTS, slot.weights}, {DNNL_ARG_DST, slot.dst},
+                {DNNL_ARG_SCRATCHPAD, slot.scratch}};
+            if (key.bias) {
+                slot.bias = dnnl::memory(entry->bias, m_engine, nullptr);
+                slot.args.emplace(DNNL_ARG_BIAS, slot.bias);
+            }
+            entry->slots.push_back(std::move(slot));
+        }
         if (!ensureThreadWorkspace(entry->scratchBytes + 64))
             return nullptr;
         return m_matmuls.emplace(key, std::move(entry)).first->second.get();
@@ -251,15 +278,8 @@ void CpuBackend::matmul(
             for (int p = t; p < parts; p += threads) {
                 const auto& part = w.m_parts[static_cast<std::size_t>(p)];
                 const CachedMatmul* prim = prims[static_cast<std::size_t>(p)];
-                dnnl::memory a(prim->src, m_engine, const_cast<void*>(src));
-                dnnl::memory b(prim->weights, m_engine, part.packed.data());
-                dnnl::memory c(prim->dst, m_engine, out.data<float>() + part.n0);
-                dnnl::memory scratch(prim->scratch, m_engine, threadWorkspace(t));
-                std::unordered_map<int, dnnl::memory> args {
-                    {DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}, {DNNL_ARG_SCRATCHPAD, scratch}};
-                if (bias.defined())
-                    args.emplace(DNNL_ARG_BIAS, dnnl::memory(prim->bias, m_engine, bias.data<float>() + part.n0));
-                prim->primitive.execute(dnnlStream(t), args);
+                prim->run(t, dnnlStream(t), src, part.packed.data(), out.data<float>() + part.n0,
+                    bias.defined() ? bias.data<float>() + part.n0 : nullptr, threadWorkspace(t));
             }
         });
         return;
@@ -314,17 +334,12 @@ void CpuBackend::matmul(
             const std::int64_t width = part.n1 - part.n0;
             char* ws = reinterpret_cast<char*>(threadWorkspace(t));
             float* temp = reinterpret_cast<float*>(ws + tempOffset);
-            dnnl::memory b(part.packedDesc, m_engine, part.packed.data());
             for (std::int64_t m0 = 0; m0 < M; m0 += kInt8RowBlock) {
                 const std::int64_t rows = std::min(kInt8RowBlock, M - m0);
                 const CachedMatmul* prim = rows == std::min(M, kInt8RowBlock) ? prims[static_cast<std::size_t>(p)].full
                                                                               : prims[static_cast<std::size_t>(p)].tail;
                 float* dst = sum ? temp : out.data<float>() + m0 * N + part.n0;
-                dnnl::memory a(prim->src, m_engine, quantized + m0 * K);
-                dnnl::memory c(prim->dst, m_engine, dst);
-                dnnl::memory scratch(prim->scratch, m_engine, ws);
-                prim->primitive.execute(dnnlStream(t),
-                    {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}, {DNNL_ARG_SCRATCHPAD, scratch}});
+                prim->run(t, dnnlStream(t), quantized + m0 * K, part.packed.data(), dst, nullptr, ws);
                 // Epilogue on the block just written (still in L2).
                 const std::int64_t ldAcc = sum ? width : N;
                 k().dequantize(out.data<float>() + m0 * N + part.n0, N, dst, ldAcc, rowScale + m0,
@@ -379,12 +394,8 @@ void CpuBackend::matmulWeightGrad(const Tensor& dweight, const Tensor& dout, con
         for (int p = t; p < parts; p += threads) {
             auto [n0, n1] = ThreadPool::chunk(N, kColumnGrain, parts, p);
             const CachedMatmul* prim = prims[static_cast<std::size_t>(p)];
-            dnnl::memory a(prim->src, m_engine, static_cast<char*>(dout.data()) + static_cast<std::size_t>(n0) * elem);
-            dnnl::memory b(prim->weights, m_engine, in.data());
-            dnnl::memory c(prim->dst, m_engine, dweight.data<float>() + n0 * K);
-            dnnl::memory scratch(prim->scratch, m_engine, threadWorkspace(t));
-            prim->primitive.execute(dnnlStream(t),
-                {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}, {DNNL_ARG_SCRATCHPAD, scratch}});
+            prim->run(t, dnnlStream(t), static_cast<char*>(dout.data()) + static_cast<std::size_t>(n0) * elem,
+                in.data(), dweight.data<float>() + n0 * K, nullptr, threadWorkspace(t));
         }
     });
 }

@@ -303,3 +303,30 @@ TEST(GpSampler, DegenerateDataDoesNotStopTheStudy)
         ASSERT_TRUE(study.tell(t->id, {1.0}));
     }
 }
+
+TEST(GpSampler, SpacesWithNothingLeftToSearchStillAnswer)
+{
+    // Every parameter fixed: the only configuration is proposed again.
+    SearchSpace fixed;
+    fixed.addInt("threads", 1, 8).setFixed("threads", std::int64_t {4});
+    Study study = makeStudy(gpOptions(fixed, 15, Json {{"n_initial", 2}}));
+    for (int i = 0; i < 4; ++i) {
+        auto t = study.ask();
+        ASSERT_TRUE(t) << t.error().describe();
+        EXPECT_EQ(std::get<std::int64_t>(t->params.at("threads")), 4);
+        ASSERT_TRUE(study.tell(t->id, {1.0}));
+    }
+    // A tiny discrete space: all four configurations first, then repeats.
+    SearchSpace tiny;
+    tiny.addBool("a").addBool("b");
+    Study small = makeStudy(gpOptions(tiny, 16, Json {{"n_initial", 2}}));
+    std::set<std::string> seen;
+    for (int i = 0; i < 6; ++i) {
+        auto t = small.ask();
+        ASSERT_TRUE(t) << t.error().describe();
+        if (i < 4) {
+            EXPECT_TRUE(seen.insert(formatParams(t->params)).second);
+        }
+        ASSERT_TRUE(small.tell(t->id, {static_cast<double>(i)}));
+    }
+}

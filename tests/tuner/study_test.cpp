@@ -320,6 +320,20 @@ TEST(Study, InvalidOptionsAreRejectedBeforeAnythingIsStored)
     EXPECT_TRUE(storage->studyNames()->empty());
 }
 
+TEST(Study, MistypedJsonIsAnErrorNotAnException)
+{
+    Json spec = options("gp").toJson();
+    spec["stop"]["max_trials"] = "many";
+    auto bad = StudyOptions::fromJson(spec);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, ErrorCode::InvalidArgument);
+    auto objective = objectiveFromJson(Json {{"name", "f"}, {"direction", 3}});
+    EXPECT_FALSE(objective);
+    auto space = SearchSpace::fromJson(
+        Json::parse(R"({"a": {"type": "int", "low": 1, "high": 3, "condition": {"parent": "a", "values": 5}}})"));
+    EXPECT_FALSE(space);
+}
+
 TEST(Study, ReadOnlyStudiesCanBeReadButNotAsked)
 {
     test::TempDir dir;

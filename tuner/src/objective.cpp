@@ -68,7 +68,7 @@ Json objectiveToJson(const Objective& o)
     return {{"name", o.name}, {"direction", std::string(directionName(o.direction))}, {"transform", transform}};
 }
 
-Result<Objective> objectiveFromJson(const Json& j)
+static Result<Objective> objectiveFromJsonUnchecked(const Json& j)
 {
     Objective o;
     if (j.is_string()) {
@@ -98,6 +98,15 @@ Result<Objective> objectiveFromJson(const Json& j)
         return fail(
             ErrorCode::InvalidArgument, "objective '" + o.name + "': unknown transform '" + transform + "'", LWB_WHERE);
     return o;
+}
+
+Result<Objective> objectiveFromJson(const Json& j)
+{
+    try {
+        return objectiveFromJsonUnchecked(j);
+    } catch (const Json::exception& e) {
+        return fail(ErrorCode::InvalidArgument, std::string("objective: ") + e.what(), LWB_WHERE);
+    }
 }
 
 Status validateObjectives(const std::vector<Objective>& objectives, const std::vector<OutcomeConstraint>& constraints)

@@ -505,40 +505,44 @@ static Result<ParamSpec> paramFromJson(const std::string& name, const Json& j)
 
 Result<SearchSpace> SearchSpace::fromJson(const Json& spec)
 {
-    if (!spec.is_object())
-        return fail(ErrorCode::InvalidArgument, "search space: expected a JSON object", LWB_WHERE);
-    // Canonical form {"params": {...}, "constraints": [...]}; also accepted: a flat object of
-    // parameters with an optional "constraints" array.
-    bool canonical = spec.contains("params") && spec["params"].is_object() && !spec["params"].contains("type");
-    const Json* params = canonical ? &spec["params"] : &spec;
-    SearchSpace space;
-    for (const auto& [name, value] : params->items()) {
-        if (!canonical && name == "constraints")
-            continue;
-        LWB_ASSIGN_OR_RETURN(ParamSpec p, paramFromJson(name, value));
-        insertSorted(space.m_params, std::move(p));
-    }
-    if (canonical) {
-        for (const auto& [key, value] : spec.items()) {
-            if (key != "params" && key != "constraints")
-                return fail(ErrorCode::InvalidArgument,
-                    "search space: unknown key '" + key + "' (known: params, constraints)", LWB_WHERE);
+    try {
+        if (!spec.is_object())
+            return fail(ErrorCode::InvalidArgument, "search space: expected a JSON object", LWB_WHERE);
+        // Canonical form {"params": {...}, "constraints": [...]}; also accepted: a flat object of
+        // parameters with an optional "constraints" array.
+        bool canonical = spec.contains("params") && spec["params"].is_object() && !spec["params"].contains("type");
+        const Json* params = canonical ? &spec["params"] : &spec;
+        SearchSpace space;
+        for (const auto& [name, value] : params->items()) {
+            if (!canonical && name == "constraints")
+                continue;
+            LWB_ASSIGN_OR_RETURN(ParamSpec p, paramFromJson(name, value));
+            insertSorted(space.m_params, std::move(p));
         }
-    }
-    if (spec.contains("constraints")) {
-        const Json& c = spec["constraints"];
-        if (!c.is_array())
-            return fail(
-                ErrorCode::InvalidArgument, "search space: \"constraints\" must be an array of strings", LWB_WHERE);
-        for (const auto& text : c) {
-            if (!text.is_string())
-                return fail(ErrorCode::InvalidArgument, "search space: constraint " + text.dump() + " is not a string",
-                    LWB_WHERE);
-            space.m_constraints.push_back(text.get<std::string>());
+        if (canonical) {
+            for (const auto& [key, value] : spec.items()) {
+                if (key != "params" && key != "constraints")
+                    return fail(ErrorCode::InvalidArgument,
+                        "search space: unknown key '" + key + "' (known: params, constraints)", LWB_WHERE);
+            }
         }
+        if (spec.contains("constraints")) {
+            const Json& c = spec["constraints"];
+            if (!c.is_array())
+                return fail(
+                    ErrorCode::InvalidArgument, "search space: \"constraints\" must be an array of strings", LWB_WHERE);
+            for (const auto& text : c) {
+                if (!text.is_string())
+                    return fail(ErrorCode::InvalidArgument,
+                        "search space: constraint " + text.dump() + " is not a string", LWB_WHERE);
+                space.m_constraints.push_back(text.get<std::string>());
+            }
+        }
+        LWB_RETURN_IF_ERROR(space.validate());
+        return space;
+    } catch (const Json::exception& e) {
+        return fail(ErrorCode::InvalidArgument, std::string("search space: ") + e.what(), LWB_WHERE);
     }
-    LWB_RETURN_IF_ERROR(space.validate());
-    return space;
 }
 
 Json SearchSpace::toJson() const

@@ -41,7 +41,7 @@ Json StudyOptions::toJson() const
     return j;
 }
 
-Result<StudyOptions> StudyOptions::fromJson(const Json& j)
+static Result<StudyOptions> studyOptionsFromJson(const Json& j)
 {
     auto bad
         = [](const std::string& what) { return fail(ErrorCode::InvalidArgument, "study spec: " + what, LWB_WHERE); };
@@ -98,6 +98,15 @@ Result<StudyOptions> StudyOptions::fromJson(const Json& j)
         o.stop.noImprovementTrials = s.value("no_improvement_trials", 0);
     }
     return o;
+}
+
+Result<StudyOptions> StudyOptions::fromJson(const Json& j)
+{
+    try {
+        return studyOptionsFromJson(j);
+    } catch (const Json::exception& e) {
+        return fail(ErrorCode::InvalidArgument, std::string("study spec: ") + e.what(), LWB_WHERE);
+    }
 }
 
 // ---- Study ----

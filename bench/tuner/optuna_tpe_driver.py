@@ -4,7 +4,7 @@
 #   in : {"params": [{"name", "type": "float"|"int"|"categorical", "low", "high", "log", "choices"}],
 #         "seed": s, "init": [{...}, ...], "evaluations": n, "time_at": [10, 25, 50]}
 #   out: {"params": {...}, "ms": t} for every proposal; in: {"value": v} after each; then the extra
-#        timing-only proposals, {"timing": {"10": ms, ...}}; loops over runs until stdin closes.
+#        timing-only proposals, {"timing": {"10": {"wall": ms, "cpu": ms}, ...}}; loops until stdin closes.
 import json
 import sys
 import time
@@ -41,10 +41,12 @@ def run(config):
     time_at = set(config["time_at"])
     for i in range(max(config["evaluations"], max(time_at) + 1)):
         start = time.perf_counter()
+        cpu_start = time.thread_time()
         trial = study.ask(dists)
         ms = (time.perf_counter() - start) * 1e3
+        cpu_ms = (time.thread_time() - cpu_start) * 1e3
         if i in time_at:
-            timing[str(i)] = ms
+            timing[str(i)] = {"wall": ms, "cpu": cpu_ms}
         if i >= config["evaluations"]:
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             continue

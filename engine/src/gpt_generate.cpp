@@ -1,7 +1,8 @@
 // GptGenerator: batched greedy generation with a KV cache. Prefill runs the prompt through every
 // layer (writing keys/values of all positions), decode feeds one token per sequence. The LM head
 // runs on the last position of each sequence only. Keys are cached transposed ([B,NH,hs,Tmax])
-// so that one query's scores are a vector loop over positions; values as [B,NH,Tmax,hs].
+// so that one query's scores are a vector loop over positions; values as [B,NH,Tmax,hs]. The
+// cache is bf16 in bf16 precision (decode at batch > 1 is bound by reading it), fp32 otherwise.
 #include "lwb/engine/gpt.h"
 
 #include <fmt/core.h>
@@ -23,9 +24,10 @@ Result<std::unique_ptr<GptGenerator>> GptGenerator::create(
     g->m_B = B;
     g->m_maxPrompt = P;
     g->m_act = activationDType(weights.precision());
+    const DType cacheType = weights.precision() == Precision::Bf16 ? DType::BF16 : DType::F32;
     for (std::int64_t l = 0; l < c.nLayer; ++l) {
-        LWB_ASSIGN_OR_RETURN(auto k, backend.allocate({B, NH, hs, Tmax}, DType::F32, MemoryKind::KvCache));
-        LWB_ASSIGN_OR_RETURN(auto v, backend.allocate({B, NH, Tmax, hs}, DType::F32, MemoryKind::KvCache));
+        LWB_ASSIGN_OR_RETURN(auto k, backend.allocate({B, NH, hs, Tmax}, cacheType, MemoryKind::KvCache));
+        LWB_ASSIGN_OR_RETURN(auto v, backend.allocate({B, NH, Tmax, hs}, cacheType, MemoryKind::KvCache));
         g->m_kCache.push_back(std::move(k));
         g->m_vCache.push_back(std::move(v));
     }

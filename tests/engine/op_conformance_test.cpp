@@ -156,25 +156,29 @@ TEST_P(OpConformance, Attention)
 
 TEST_P(OpConformance, AttentionWithKvCache)
 {
-    compare(
-        [](Backend& be) {
-            const std::int64_t B = 2, P = 6, C = 128, NH = 2, hs = 64, Tmax = 12;
-            Tensor k = zeros(be, {B, NH, hs, Tmax}), v = zeros(be, {B, NH, Tmax, hs});
-            Tensor scratch = zeros(be, {B * NH * P * Tmax});
-            Outputs out;
-            Tensor y = zeros(be, {B, P, C});
-            be.attentionKvCache(y, upload(be, {B, P, 3 * C}, randn(B * P * 3 * C, 20)), k, v, 0, NH, scratch);
-            out.push_back(download(be, y));
-            for (std::int64_t step = 0; step < 3; ++step) {
-                Tensor y1 = zeros(be, {B, 1, C});
-                be.attentionKvCache(y1,
-                    upload(be, {B, 1, 3 * C}, randn(B * 3 * C, 21 + static_cast<std::uint64_t>(step))), k, v, P + step,
-                    NH, scratch);
-                out.push_back(download(be, y1));
-            }
-            return out;
-        },
-        1e-4, 1e-5);
+    for (DType cache : {DType::F32, DType::BF16}) {
+        compare(
+            [&](Backend& be) {
+                const std::int64_t B = 2, P = 6, C = 128, NH = 2, hs = 64, Tmax = 12;
+                Tensor k = zeros(be, {B, NH, hs, Tmax}, cache), v = zeros(be, {B, NH, Tmax, hs}, cache);
+                Tensor scratch = zeros(be, {B * NH * P * Tmax});
+                Outputs out;
+                Tensor y = zeros(be, {B, P, C});
+                be.attentionKvCache(y, upload(be, {B, P, 3 * C}, randn(B * P * 3 * C, 20)), k, v, 0, NH, scratch);
+                out.push_back(download(be, y));
+                for (std::int64_t step = 0; step < 3; ++step) {
+                    Tensor y1 = zeros(be, {B, 1, C});
+                    be.attentionKvCache(y1,
+                        upload(be, {B, 1, 3 * C}, randn(B * 3 * C, 21 + static_cast<std::uint64_t>(step))), k, v,
+                        P + step, NH, scratch);
+                    out.push_back(download(be, y1));
+                }
+                out.push_back(download(be, k));
+                out.push_back(download(be, v));
+                return out;
+            },
+            1e-4, 1e-5);
+    }
 }
 
 TEST_P(OpConformance, MatmulF32)

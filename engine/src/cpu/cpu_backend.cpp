@@ -413,8 +413,12 @@ void CpuBackend::attentionKvCache(const Tensor& out, const Tensor& qkv, const Te
             fmt::format("attention_kv_cache: positions up to {} exceed the cache ({}) or scratch", pos + T, Tmax));
         return;
     }
-    KvCacheArgs a {B, T, C, nHead, Tmax, pos, qkv.data<float>(), kCache.data<float>(), vCache.data<float>(),
-        scratch.data<float>(), asF32(out), asBf16(out)};
+    if (kCache.dtype() != vCache.dtype() || (kCache.dtype() != DType::F32 && kCache.dtype() != DType::BF16)) {
+        recordError(ErrorCode::Unsupported, "attention_kv_cache: caches must both be f32 or both bf16");
+        return;
+    }
+    KvCacheArgs a {B, T, C, nHead, Tmax, pos, qkv.data<float>(), kCache.data(), vCache.data(),
+        kCache.dtype() == DType::BF16 ? 1 : 0, scratch.data<float>(), asF32(out), asBf16(out)};
     m_pool.parallelFor(B * nHead, 1, [&](std::int64_t p0, std::int64_t p1, int) { k().attentionKvCache(a, p0, p1); });
 }
 

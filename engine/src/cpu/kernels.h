@@ -58,8 +58,9 @@ struct AttentionBackwardArgs {
 struct KvCacheArgs {
     i64 B, T, C, NH, Tmax, pos;
     const float* qkv; ///< [B,T,3C]
-    float* kCache; ///< [B,NH,Tmax,hs]
-    float* vCache;
+    void* kCache; ///< [B,NH,hs,Tmax] (keys transposed), F32 or BF16 (bf16Cache)
+    void* vCache; ///< [B,NH,Tmax,hs]
+    int bf16Cache;
     float* scores; ///< [B,NH,T,pos+T]
     float* outF32;
     bf16* outBf16;

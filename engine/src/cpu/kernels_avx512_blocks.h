@@ -4,10 +4,29 @@
 // weighted sums 4 rows x 64 dims (16 chains), 16x16 transposes by unpack/shuffle.
 // Included inside the per-ISA namespace; <immintrin.h> is included by kernels_avx512.cpp first.
 
-/// out[i][s] = scale * rows[i] . bt[:, s] for s in [0, count), R rows.
-template <int R>
+LWB_KINLINE __m512 avxLoad(const float* p)
+{
+    return _mm512_loadu_ps(p);
+}
+LWB_KINLINE __m512 avxLoad(const bf16* p)
+{
+    const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+}
+LWB_KINLINE __m512 avxMaskLoad(__mmask16 m, const float* p)
+{
+    return _mm512_maskz_loadu_ps(m, p);
+}
+LWB_KINLINE __m512 avxMaskLoad(__mmask16 m, const bf16* p)
+{
+    const __m512i wide = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+}
+
+/// out[i][s] = scale * rows[i] . bt[:, s] for s in [0, count), R rows; bt float or bf16.
+template <int R, typename E>
 LWB_KINLINE void avxScoreRows(
-    float* const* out, const float* const* rows, const float* bt, i64 ldb, i64 count, i64 hs, float scale)
+    float* const* out, const float* const* rows, const E* bt, i64 ldb, i64 count, i64 hs, float scale)
 {
     const __m512 vs = _mm512_set1_ps(scale);
     i64 s = 0;
@@ -17,9 +36,9 @@ LWB_KINLINE void avxScoreRows(
             a0[i] = _mm512_setzero_ps();
             a1[i] = _mm512_setzero_ps();
         }
-        const float* b = bt + s;
+        const E* b = bt + s;
         for (i64 d = 0; d < hs; ++d, b += ldb) {
-            const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+            const __m512 b0 = avxLoad(b), b1 = avxLoad(b + 16);
             for (int i = 0; i < R; ++i) {
                 const __m512 q = _mm512_set1_ps(rows[i][d]);
                 a0[i] = _mm512_fmadd_ps(q, b0, a0[i]);
@@ -37,9 +56,9 @@ LWB_KINLINE void avxScoreRows(
         __m512 a[R];
         for (int i = 0; i < R; ++i)
             a[i] = _mm512_setzero_ps();
-        const float* b = bt + s;
+        const E* b = bt + s;
         for (i64 d = 0; d < hs; ++d, b += ldb) {
-            const __m512 b0 = _mm512_maskz_loadu_ps(mask, b);
+            const __m512 b0 = avxMaskLoad(mask, b);
             for (int i = 0; i < R; ++i)
                 a[i] = _mm512_fmadd_ps(_mm512_set1_ps(rows[i][d]), b0, a[i]);
         }
@@ -49,8 +68,8 @@ LWB_KINLINE void avxScoreRows(
 }
 
 /// out[i][0, HS) = sum_{s < count} p[i][s] * v[s][:], in chunks of 64 dims (16 accumulators).
-template <int HS, int R>
-LWB_KINLINE void avxWeightedRows(float* out, i64 ldo, const float* const* p, const float* v, i64 ldv, i64 count)
+template <int HS, int R, typename E>
+LWB_KINLINE void avxWeightedRows(float* out, i64 ldo, const float* const* p, const E* v, i64 ldv, i64 count)
 {
     constexpr int kChunk = HS < 64 ? HS : 64;
     constexpr int V = kChunk / 16;
@@ -59,11 +78,11 @@ LWB_KINLINE void avxWeightedRows(float* out, i64 ldo, const float* const* p, con
         for (int i = 0; i < R; ++i)
             for (int z = 0; z < V; ++z)
                 acc[i][z] = _mm512_setzero_ps();
-        const float* vr = v + d0;
+        const E* vr = v + d0;
         for (i64 s = 0; s < count; ++s, vr += ldv) {
             __m512 vv[V];
             for (int z = 0; z < V; ++z)
-                vv[z] = _mm512_loadu_ps(vr + 16 * z);
+                vv[z] = avxLoad(vr + 16 * z);
             for (int i = 0; i < R; ++i) {
                 const __m512 w = _mm512_set1_ps(p[i][s]);
                 for (int z = 0; z < V; ++z)

@@ -115,6 +115,23 @@ LWB_KINLINE float maxOf(const float* x, i64 n)
     return m;
 }
 
+LWB_KINLINE float toF32(float x)
+{
+    return x;
+}
+LWB_KINLINE float toF32(bf16 x)
+{
+    return fromBf16(x);
+}
+LWB_KINLINE void fromF32(float& dst, float x)
+{
+    dst = x;
+}
+LWB_KINLINE void fromF32(bf16& dst, float x)
+{
+    dst = toBf16(x);
+}
+
 LWB_KINLINE void storeRow(float* outF32, bf16* outBf16, const float* src, i64 n)
 {
     if (outBf16) {
@@ -328,18 +345,18 @@ void kGeluBackward(float* dinpF32, bf16* dinpBf16, const float* inp, const float
 // R query rows at a time (4 in the bulk, 1 for tails and decode); HS > 0 is a compile-time head
 // size (register-resident accumulators), HS == 0 the runtime fallback.
 
-/// out[i][j] = sum_d rows[i][d] * bt[d * ldb + j] for i < R, j < kLanes.
-template <int HS, int R>
-LWB_KINLINE void dotBlock(float (&out)[R][kLanes], const float* const* rows, const float* bt, i64 ldb, i64 hsRuntime)
+/// out[i][j] = sum_d rows[i][d] * bt[d * ldb + j] for i < R, j < kLanes (bt: float or bf16).
+template <int HS, int R, typename E>
+LWB_KINLINE void dotBlock(float (&out)[R][kLanes], const float* const* rows, const E* bt, i64 ldb, i64 hsRuntime)
 {
     const i64 hs = HS > 0 ? HS : hsRuntime;
     float acc[R][kLanes] = {};
     for (i64 d = 0; d < hs; ++d) {
-        const float* b = bt + d * ldb;
+        const E* b = bt + d * ldb;
         for (int i = 0; i < R; ++i) {
             const float av = rows[i][d];
             for (int j = 0; j < kLanes; ++j)
-                acc[i][j] += av * b[j];
+                acc[i][j] += av * toF32(b[j]);
         }
     }
     for (int i = 0; i < R; ++i)
@@ -347,11 +364,11 @@ LWB_KINLINE void dotBlock(float (&out)[R][kLanes], const float* const* rows, con
             out[i][j] = acc[i][j];
 }
 
-LWB_KINLINE float dotStrided(const float* a, const float* bt, i64 ldb, i64 hs)
+template <typename E> LWB_KINLINE float dotStrided(const float* a, const E* bt, i64 ldb, i64 hs)
 {
     float s = 0;
     for (i64 d = 0; d < hs; ++d)
-        s += a[d] * bt[d * ldb];
+        s += a[d] * toF32(bt[d * ldb]);
     return s;
 }
 
@@ -370,9 +387,9 @@ LWB_KINLINE void transposeRows(float* dst, i64 ldDst, const float* src, i64 ld, 
 }
 
 /// out[i][s] = scale * rows[i] . bt[:, s] for s in [0, count).
-template <int HS, int R>
+template <int HS, int R, typename E = float>
 LWB_KINLINE void scoreRows(
-    float* const* out, const float* const* rows, const float* bt, i64 ldb, i64 count, i64 hs, float scale)
+    float* const* out, const float* const* rows, const E* bt, i64 ldb, i64 count, i64 hs, float scale)
 {
 #if defined(__AVX512F__)
     if constexpr (HS > 0) {
@@ -383,7 +400,7 @@ LWB_KINLINE void scoreRows(
     i64 s = 0;
     for (; s + kLanes <= count; s += kLanes) {
         float blk[R][kLanes];
-        dotBlock<HS, R>(blk, rows, bt + s, ldb, hs);
+        dotBlock<HS, R, E>(blk, rows, bt + s, ldb, hs);
         for (int i = 0; i < R; ++i)
             for (int j = 0; j < kLanes; ++j)
                 out[i][s + j] = blk[i][j] * scale;
@@ -394,9 +411,8 @@ LWB_KINLINE void scoreRows(
 }
 
 /// out[i][:] = sum_{s < count} p[i][s] * v[s][:] (v rows of stride ldv); out rows of stride ldo.
-template <int HS, int R>
-LWB_KINLINE void weightedRows(
-    float* out, i64 ldo, const float* const* p, const float* v, i64 ldv, i64 count, i64 hsRuntime)
+template <int HS, int R, typename E = float>
+LWB_KINLINE void weightedRows(float* out, i64 ldo, const float* const* p, const E* v, i64 ldv, i64 count, i64 hsRuntime)
 {
 #if defined(__AVX512F__)
     if constexpr (HS >= 16) {
@@ -407,11 +423,11 @@ LWB_KINLINE void weightedRows(
     if constexpr (HS > 0) {
         float acc[R][HS] = {};
         for (i64 s = 0; s < count; ++s) {
-            const float* vr = v + s * ldv;
+            const E* vr = v + s * ldv;
             for (int i = 0; i < R; ++i) {
                 const float w = p[i][s];
                 for (int d = 0; d < HS; ++d)
-                    acc[i][d] += w * vr[d];
+                    acc[i][d] += w * toF32(vr[d]);
             }
         }
         for (int i = 0; i < R; ++i)
@@ -424,9 +440,9 @@ LWB_KINLINE void weightedRows(
                 o[d] = 0;
             for (i64 s = 0; s < count; ++s) {
                 const float w = p[i][s];
-                const float* vr = v + s * ldv;
+                const E* vr = v + s * ldv;
                 for (i64 d = 0; d < hsRuntime; ++d)
-                    o[d] += w * vr[d];
+                    o[d] += w * toF32(vr[d]);
             }
         }
     }
@@ -597,8 +613,8 @@ template <int HS> void attentionBackwardPair(const AttentionBackwardArgs& a, i64
     }
 }
 
-template <int HS, int R>
-LWB_KINLINE void kvCacheRows(const KvCacheArgs& a, const float* qbase, const float* kt, const float* v, float* scores,
+template <int HS, int R, typename E>
+LWB_KINLINE void kvCacheRows(const KvCacheArgs& a, const float* qbase, const E* kt, const E* v, float* scores,
     i64 ldScores, float* tmp, i64 t0, i64 b, i64 h, i64 hs, float scale)
 {
     const i64 C3 = 3 * a.C;
@@ -609,28 +625,28 @@ LWB_KINLINE void kvCacheRows(const KvCacheArgs& a, const float* qbase, const flo
         sc[i] = scores + (t0 + i) * ldScores;
     }
     const i64 count = a.pos + t0 + R;
-    scoreRows<HS, R>(sc, q, kt, a.Tmax, count, hs, scale);
+    scoreRows<HS, R, E>(sc, q, kt, a.Tmax, count, hs, scale);
     for (int i = 0; i < R; ++i)
         softmaxRow(sc[i], a.pos + t0 + i + 1, count);
-    weightedRows<HS, R>(tmp, hs, sc, v, hs, count, hs);
+    weightedRows<HS, R, E>(tmp, hs, sc, v, hs, count, hs);
     for (int i = 0; i < R; ++i)
         storeHead(a.outF32, a.outBf16, (b * a.T + t0 + i) * a.C + h * hs, tmp + i * hs, hs);
 }
 
-template <int HS> void kvCachePair(const KvCacheArgs& a, i64 b, i64 h)
+template <int HS, typename E> void kvCachePairT(const KvCacheArgs& a, E* kCache, E* vCache, i64 b, i64 h)
 {
     const i64 T = a.T, C = a.C, C3 = 3 * C, NH = a.NH;
     const i64 hs = HS > 0 ? HS : C / NH;
     const float scale = 1.0f / __builtin_sqrtf(static_cast<float>(hs));
     const float* qbase = a.qkv + b * T * C3 + h * hs;
-    float* kt = a.kCache + (b * NH + h) * hs * a.Tmax;
-    float* v = a.vCache + (b * NH + h) * a.Tmax * hs;
+    E* kt = kCache + (b * NH + h) * hs * a.Tmax;
+    E* v = vCache + (b * NH + h) * a.Tmax * hs;
     for (i64 t = 0; t < T; ++t) {
         const float* k = qbase + t * C3 + C;
         const float* vv = qbase + t * C3 + 2 * C;
         for (i64 d = 0; d < hs; ++d) {
-            kt[d * a.Tmax + a.pos + t] = k[d];
-            v[(a.pos + t) * hs + d] = vv[d];
+            fromF32(kt[d * a.Tmax + a.pos + t], k[d]);
+            fromF32(v[(a.pos + t) * hs + d], vv[d]);
         }
     }
     const i64 ld = a.pos + T;
@@ -639,23 +655,31 @@ template <int HS> void kvCachePair(const KvCacheArgs& a, i64 b, i64 h)
     i64 t0 = 0;
     if (hs <= 256) {
         for (; t0 + kRowBlock <= T; t0 += kRowBlock)
-            kvCacheRows<HS, kRowBlock>(a, qbase, kt, v, scores, ld, tmp, t0, b, h, hs, scale);
+            kvCacheRows<HS, kRowBlock, E>(a, qbase, kt, v, scores, ld, tmp, t0, b, h, hs, scale);
         for (; t0 < T; ++t0)
-            kvCacheRows<HS, 1>(a, qbase, kt, v, scores, ld, tmp, t0, b, h, hs, scale);
-    } else { // very wide heads: one row at a time through the output itself as accumulator
+            kvCacheRows<HS, 1, E>(a, qbase, kt, v, scores, ld, tmp, t0, b, h, hs, scale);
+    } else { // very wide heads: one row and 256 output dims at a time
         for (; t0 < T; ++t0) {
             const float* q[1] = {qbase + t0 * C3};
             float* sc[1] = {scores + t0 * ld};
             const i64 count = a.pos + t0 + 1;
-            scoreRows<0, 1>(sc, q, kt, a.Tmax, count, hs, scale);
+            scoreRows<0, 1, E>(sc, q, kt, a.Tmax, count, hs, scale);
             softmaxRow(sc[0], count, count);
             for (i64 d0 = 0; d0 < hs; d0 += 256) {
                 i64 w = minI(256, hs - d0);
-                weightedRows<0, 1>(tmp, w, sc, v + d0, hs, count, w);
+                weightedRows<0, 1, E>(tmp, w, sc, v + d0, hs, count, w);
                 storeHead(a.outF32, a.outBf16, (b * T + t0) * C + h * hs + d0, tmp, w);
             }
         }
     }
+}
+
+template <int HS> void kvCachePair(const KvCacheArgs& a, i64 b, i64 h)
+{
+    if (a.bf16Cache)
+        kvCachePairT<HS>(a, static_cast<bf16*>(a.kCache), static_cast<bf16*>(a.vCache), b, h);
+    else
+        kvCachePairT<HS>(a, static_cast<float*>(a.kCache), static_cast<float*>(a.vCache), b, h);
 }
 
 #define LWB_HEAD_DISPATCH(fn, hs, ...)                                                                                 \

@@ -11,6 +11,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -27,8 +28,7 @@ struct KernelLaunchArgs {
     std::uint32_t paramBytes;
     alignas(16) unsigned char params[kKernelParamBytes];
 };
-
-cudaError_t launchKernelThunk(const void* args, cudaStream_t stream);
+static_assert(offsetof(KernelLaunchArgs, smem) + 8 == kKernelGeometryBytes, "geometry prefix of a kernel launch");
 
 template <typename Args>
 StreamCall kernelCall(void (*kernel)(Args), dim3 grid, dim3 block, std::uint32_t smem, const Args& a)

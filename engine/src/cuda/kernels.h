@@ -52,6 +52,12 @@ public:
     virtual void submit(const StreamCall& call) = 0;
 };
 
+/// Enqueues a recorded kernel launch (the StreamCall of every kernel the launchers submit). Its
+/// arguments start with kKernelGeometryBytes of function pointer, grid, block and shared memory
+/// size: calls that agree there have the same graph topology.
+cudaError_t launchKernelThunk(const void* args, cudaStream_t stream);
+constexpr std::size_t kKernelGeometryBytes = 40;
+
 /// If the last StreamCall failed inside cuBLAS(Lt)/CUB rather than the runtime, its status text.
 const char* lastLibraryError();
 void setLastLibraryError(const char* text);

@@ -190,8 +190,9 @@ public:
         const Tensor& dqkv, const Tensor& dout, const Tensor& qkv, const Tensor& att, int nHead)
         = 0;
     /// Inference attention with a KV cache: qkv [B,T,3C] holds positions pos..pos+T-1; their k, v
-    /// are written into kCache/vCache F32 [B,NH,Tmax,C/NH]; each query attends causally to cache
-    /// positions [0, pos+t]. out [B,T,C] (F32|BF16); scratch F32 of at least B*NH*T*(pos+T).
+    /// are written into the caches, kCache [B,NH,C/NH,Tmax] (keys transposed) and vCache
+    /// [B,NH,Tmax,C/NH], both F32 or both BF16; each query attends causally to cache positions
+    /// [0, pos+t]. out [B,T,C] (F32|BF16); scratch F32 of at least B*NH*T*(pos+T).
     virtual void attentionKvCache(const Tensor& out, const Tensor& qkv, const Tensor& kCache, const Tensor& vCache,
         std::int64_t pos, int nHead, const Tensor& scratch)
         = 0;

@@ -3,6 +3,9 @@
 #include "lwb/engine/backend.h"
 
 #include "cpu/cpu_backend.h"
+#if LWB_HAVE_CUDA
+#include "cuda/cuda_registry.h"
+#endif
 
 #include <algorithm>
 #include <fmt/core.h>
@@ -73,7 +76,10 @@ Registry& registry()
     static Registry* instance = [] {
         auto* r = new Registry;
         r->factories.push_back(cpu::cpuBackendFactory());
-        // A CUDA backend registers here: #if LWB_HAVE_CUDA r->factories.push_back(cuda::...); #endif
+#if LWB_HAVE_CUDA
+        if (auto cudaFactory = cuda::cudaBackendFactoryIfUsable()) // only with a usable GPU
+            r->factories.push_back(std::move(*cudaFactory));
+#endif
         return r;
     }();
     return *instance;

@@ -24,9 +24,9 @@ enum class Elem : std::int32_t { F32 = 0, BF16 = 1, F16 = 2, I8 = 3, I32 = 4, U8
 struct StreamCall {
     static constexpr std::size_t kArgBytes = 384;
     using Fn = cudaError_t (*)(const void* args, cudaStream_t stream);
-    Fn fn = nullptr;
-    std::uint32_t size = 0;
-    std::uint32_t reserved = 0;
+    Fn fn; // no default initialisers: a trivial type, zeroed whole (padding included) by make()
+    std::uint32_t size;
+    std::uint32_t reserved;
     alignas(16) unsigned char args[kArgBytes];
 
     template <typename Args> static StreamCall make(Fn fn, const Args& a)

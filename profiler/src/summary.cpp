@@ -336,9 +336,13 @@ TraceSummary summarize(const Trace& trace)
         std::int64_t total = groupTotals[op.group];
         op.percent = total > 0 ? 100.0 * static_cast<double>(op.stats.totalNs) / static_cast<double>(total) : 0;
     }
-    std::sort(summary.topOps.begin(), summary.topOps.end(), [](const OpStats& a, const OpStats& b) {
+    // Groups in kGroupNames order (device work first), each longest total first.
+    auto rank = [](const std::string& group) {
+        return std::find(std::begin(kGroupNames), std::end(kGroupNames), group) - std::begin(kGroupNames);
+    };
+    std::sort(summary.topOps.begin(), summary.topOps.end(), [&](const OpStats& a, const OpStats& b) {
         if (a.group != b.group)
-            return a.group < b.group;
+            return rank(a.group) < rank(b.group);
         if (a.stats.totalNs != b.stats.totalNs)
             return a.stats.totalNs > b.stats.totalNs;
         return a.name < b.name;

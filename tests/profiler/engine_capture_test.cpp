@@ -41,15 +41,17 @@ TEST(EngineCapture, GptTrainOpTotalsMatchMeasuredStepTime)
 {
     auto workload = engine::makeBuiltinWorkload("gpt-train");
     ASSERT_TRUE(workload) << workload.error().describe();
-    engine::Config partial = {{"n_layer", std::int64_t {2}}, {"n_embd", std::int64_t {128}},
-        {"n_head", std::int64_t {4}}, {"seq_len", std::int64_t {64}}, {"batch_size", std::int64_t {4}},
-        {"threads", std::int64_t {1}}, {"replicas", std::int64_t {1}}, {"steps_per_window", std::int64_t {6}}};
+    // Steps of tens of ms: a scheduler preemption between two ops (the machine is shared) is then
+    // a small part of the total.
+    engine::Config partial = {{"n_layer", std::int64_t {2}}, {"n_embd", std::int64_t {256}},
+        {"n_head", std::int64_t {4}}, {"seq_len", std::int64_t {128}}, {"batch_size", std::int64_t {8}},
+        {"threads", std::int64_t {1}}, {"replicas", std::int64_t {1}}, {"steps_per_window", std::int64_t {8}}};
     auto config = (*workload)->resolve(partial);
     ASSERT_TRUE(config) << config.error().describe();
 
-    // Capture every step of the window, so that the workload's median step time and the trace's
-    // describe the same steps (a loaded machine makes steps vary by 20%).
-    HostOpTracer tracer({CaptureSchedule::window(0, 6)});
+    // Capture every step of the window, so that the workload's median step time and the trace
+    // describe the same steps.
+    HostOpTracer tracer({CaptureSchedule::window(0, 8)});
     TracingContext context(&tracer);
     auto session = (*workload)->prepare(*config, context);
     ASSERT_TRUE(session) << session.error().describe();
@@ -61,26 +63,27 @@ TEST(EngineCapture, GptTrainOpTotalsMatchMeasuredStepTime)
     EXPECT_EQ(trace.stats.droppedRecords, 0);
 
     TraceSummary summary = summarize(trace);
-    ASSERT_EQ(summary.steps.size(), 6u);
+    ASSERT_EQ(summary.steps.size(), 8u);
     EXPECT_EQ(summary.steps.front().step, 1);
     EXPECT_EQ(summary.primaryDevice, "cpu");
-    std::vector<double> opTotals, busy, walls;
+    std::vector<double> walls;
+    double opTotal = 0, busy = 0, wall = 0;
     for (const StepBreakdown& s : summary.steps) {
-        opTotals.push_back(static_cast<double>(s.opTotalNs) * 1e-6);
-        busy.push_back(static_cast<double>(s.busyNs) * 1e-6);
         walls.push_back(static_cast<double>(s.wallNs) * 1e-6);
+        opTotal += static_cast<double>(s.opTotalNs) * 1e-6;
+        busy += static_cast<double>(s.busyNs) * 1e-6;
+        wall += static_cast<double>(s.wallNs) * 1e-6;
     }
-    // The workload's own measurement: median step time of the window.
+    // The step markers are the workload's own measurement (its median step time of the window)...
     double measuredMs = window->metrics.at("step_time_ms");
-    double opMs = median(opTotals);
-    std::printf("gpt-train: op total per step %.3f ms, busy %.3f ms, captured step %.3f ms, measured %.3f ms\n", opMs,
-        median(busy), median(walls), measuredMs);
-    SCOPED_TRACE("op total per step " + std::to_string(opMs) + " ms, busy " + std::to_string(median(busy))
-        + " ms, captured step " + std::to_string(median(walls)) + " ms, measured " + std::to_string(measuredMs)
-        + " ms");
-    EXPECT_NEAR(opMs, measuredMs, 0.05 * measuredMs);
-    EXPECT_NEAR(median(busy), measuredMs, 0.05 * measuredMs);
-    EXPECT_NEAR(median(walls), measuredMs, 0.05 * measuredMs);
+    std::printf("gpt-train, 8 steps: ops %.3f ms, busy %.3f ms, steps %.3f ms (%.2f%% covered by ops); median step "
+                "%.3f ms captured, %.3f ms measured by the workload\n",
+        opTotal, busy, wall, 100 * opTotal / wall, median(walls), measuredMs);
+    EXPECT_NEAR(median(walls), measuredMs, 0.01 * measuredMs);
+    // ... and the ops (one thread, not nested) account for that time within 5%.
+    EXPECT_GE(opTotal, 0.95 * wall);
+    EXPECT_LE(opTotal, 1.001 * wall);
+    EXPECT_DOUBLE_EQ(busy, opTotal);
     EXPECT_FALSE(summary.group("cpu_op").empty());
 
     auto db = sql::Database::openInMemory();
@@ -90,5 +93,5 @@ TEST(EngineCapture, GptTrainOpTotalsMatchMeasuredStepTime)
     ASSERT_TRUE(id) << id.error().describe();
     auto stored = store->summary(*id);
     ASSERT_TRUE(stored);
-    EXPECT_EQ(stored->steps.size(), 6u);
+    EXPECT_EQ(stored->steps.size(), 8u);
 }

@@ -101,7 +101,8 @@ struct TraceSummary {
     std::string primaryDevice; ///< the device group the steps and attribution describe ("gpu0", "cpu")
     std::int64_t spanNs = 0; ///< last end - first start over all timed records
     std::int64_t recordCount = 0;
-    std::vector<OpStats> topOps; ///< all groups, each sorted by total time, longest first
+    std::vector<OpStats>
+        topOps; ///< groups gpu_kernel, gpu_graph, cpu_op, memcpy, memset, api, sync; each longest first
     std::vector<Utilization> devices; ///< one per device group
     std::vector<Utilization> tracks; ///< one per timeline track with busy records
     std::vector<Overlap> overlap; ///< one per device group with copies or kernels

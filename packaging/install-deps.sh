@@ -9,7 +9,7 @@ packages=(
     libsqlite3-dev sqlite3
     libeigen3-dev libnlopt-cxx-dev libnlopt-dev
     libdnnl-dev libopenblas-dev
-    libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
+    zlib1g-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     qt6-base-dev qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev libqt6svg6 libgl-dev
     xvfb xauth

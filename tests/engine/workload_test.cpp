@@ -144,6 +144,14 @@ TEST(Workloads, OutOfMemoryIsReportedBeforeAnythingIsAllocated)
     EXPECT_NE(huge.error().message.find("memory_limit"), std::string::npos) << huge.error().message;
     EXPECT_NE(huge.error().message.find("activations"), std::string::npos) << huge.error().message;
     // The batch-size limit is real: under the same budget a small batch fits, a large one does not.
+    // Without a budget, the device's available memory is the limit: still an error, not a crash.
+    auto noBudget
+        = w->prepare({{"n_layer", std::int64_t {48}}, {"n_embd", std::int64_t {4096}}, {"n_head", std::int64_t {32}},
+                         {"batch_size", std::int64_t {1024}}, {"seq_len", std::int64_t {2048}}},
+            ctx);
+    ASSERT_FALSE(noBudget.has_value());
+    EXPECT_EQ(noBudget.error().code, ErrorCode::OutOfMemory);
+    EXPECT_NE(noBudget.error().message.find("available"), std::string::npos) << noBudget.error().message;
     auto fits = w->prepare(tinyGpt({{"batch_size", std::int64_t {2}}, {"memory_limit", 0.05}}), ctx);
     EXPECT_TRUE(fits.has_value()) << fits.error().describe();
     auto tooBig = w->prepare(tinyGpt({{"batch_size", std::int64_t {256}}, {"memory_limit", 0.05}}), ctx);

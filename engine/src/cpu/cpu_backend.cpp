@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fmt/core.h>
@@ -146,6 +147,20 @@ Result<Tensor> CpuBackend::allocate(const Shape& shape, DType dtype, MemoryKind 
     }
     auto buffer = std::make_shared<DeviceBuffer>(data, rounded, kind, m_tracker, &std::free);
     return Tensor(std::move(buffer), 0, shape, dtype);
+}
+
+std::int64_t CpuBackend::deviceAvailableBytes() const
+{
+    std::FILE* f = std::fopen("/proc/meminfo", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    std::int64_t kb = 0;
+    while (std::fgets(line, sizeof line, f))
+        if (std::sscanf(line, "MemAvailable: %ld kB", &kb) == 1)
+            break;
+    std::fclose(f);
+    return kb * 1024;
 }
 
 bool CpuBackend::ensureThreadWorkspace(std::size_t bytes)

@@ -207,11 +207,13 @@ Result<ReplicaSet> planMemory(const std::string& backend, int threads, int repli
     const std::function<Status(ReplicaSet&)>& allocate, std::int64_t* plannedBytes)
 {
     MemoryStats planned;
+    std::int64_t available = 0;
     {
         auto planTracker = std::make_shared<MemoryTracker>(limitBytes, MemoryTracker::Mode::Plan);
         LWB_ASSIGN_OR_RETURN(ReplicaSet plan, makeReplicas(backend, threads, replicas, planTracker));
         LWB_RETURN_IF_ERROR(allocate(plan));
         planned = planTracker->stats();
+        available = plan.primary().deviceAvailableBytes();
     }
     if (plannedBytes)
         *plannedBytes = planned.peakBytes;
@@ -220,6 +222,14 @@ Result<ReplicaSet> planMemory(const std::string& backend, int threads, int repli
             fmt::format("out of device memory: this configuration needs {} but memory_limit is {:.1f} MB; nothing "
                         "was allocated",
                 planned.describe(), static_cast<double>(limitBytes) / 1e6),
+            LWB_WHERE);
+    // Without a budget the device itself is the limit (keeping 10% for everything else), so that a
+    // configuration too large for the machine fails cleanly instead of being killed mid-allocation.
+    if (available > 0 && planned.peakBytes > available / 10 * 9)
+        return fail(ErrorCode::OutOfMemory,
+            fmt::format("out of device memory: this configuration needs {} but the {} device has only {:.1f} MB "
+                        "available; nothing was allocated",
+                planned.describe(), backend, static_cast<double>(available) / 1e6),
             LWB_WHERE);
     return makeReplicas(backend, threads, replicas, std::make_shared<MemoryTracker>(limitBytes));
 }

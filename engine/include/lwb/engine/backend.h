@@ -137,6 +137,9 @@ public:
     // Memory and synchronisation.
     virtual Result<Tensor> allocate(const Shape& shape, DType dtype, MemoryKind kind) = 0;
     virtual MemoryStats memoryStats() const = 0;
+    /// Memory the device can still give (CPU: the host's available memory; 0 when unknown). A
+    /// configuration planned above it fails with OutOfMemory even without a memory_limit.
+    virtual std::int64_t deviceAvailableBytes() const = 0;
     virtual const std::shared_ptr<MemoryTracker>& memoryTracker() const = 0;
     /// Waits for queued work; returns the first error any op recorded since the last call.
     virtual Status synchronize() = 0;

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <tuple>
 
 namespace lwb::ui {
 
@@ -550,39 +551,58 @@ void DemoController::requestCompare(int trialA, int trialB)
             mc.verdict = better ? (memory ? "SMALLER" : "FASTER") : (memory ? "LARGER" : "SLOWER");
         cmp->metrics.push_back(std::move(mc));
     }
-    // Kernel-level explanation: per-step kernel times of both trials' synthetic traces, scaled
-    // to the trials' measured step times; rows are ranked by |delta| and the rest is "other".
+    // Kernel-level explanation from the demo's cost model: each kernel/op's time per step scales
+    // with what it depends on (matmuls with work / precision speed / threads, element-wise ops
+    // with bytes moved, the optimizer with parameters), normalised to the measured step time.
+    // The 10 largest differences are listed; the remaining ops are "other".
     const double stepA = a->metrics.count("step_time_ms") ? a->metrics.at("step_time_ms") * 1e6 : 1e8;
     const double stepB = b->metrics.count("step_time_ms") ? b->metrics.at("step_time_ms") * 1e6 : 1e8;
-    SyntheticTraceOptions oa, ob;
-    oa.records = ob.records = 20'000;
-    oa.steps = ob.steps = 4;
-    oa.gpuStreams = ob.gpuStreams = 2;
-    oa.seed = m_options.seed + static_cast<std::uint64_t>(trialA);
-    ob.seed = m_options.seed + static_cast<std::uint64_t>(trialB);
-    const KernelSummary ka = summarizeKernels(*makeSyntheticTimeline(oa));
-    const KernelSummary kb = summarizeKernels(*makeSyntheticTimeline(ob));
-    std::map<std::string, OpDelta> rows;
-    const double scaleA = stepA * 0.9 / std::max<double>(1, static_cast<double>(ka.totalNs));
-    const double scaleB = stepB * 0.9 / std::max<double>(1, static_cast<double>(kb.totalNs));
-    for (const auto& r : ka.rows) {
-        auto& d = rows[r.name];
-        d.name = r.name;
-        d.category = r.category;
-        d.nsA = static_cast<double>(r.totalNs) * scaleA;
+    auto profile = [](const TrialSnapshot& t) {
+        auto num = [&](const char* k, double def) {
+            auto it = t.params.find(k);
+            return it == t.params.end() ? def : paramNumeric(ParamInfo {}, it->second);
+        };
+        auto precision
+            = t.params.count("precision") ? paramValueToString(t.params.at("precision")) : std::string("f32");
+        const double work = num("batch_size", 8) * num("seq_len", 256) * num("grad_accum", 1);
+        const double seq = num("seq_len", 256);
+        const double speed = precision == "bf16" ? 1.75 : precision == "f16" ? 1.6 : precision == "int8" ? 2.3 : 1.0;
+        const double bytes = precision == "f32" ? 4 : 2;
+        const double thr = std::pow(std::max(1.0, num("threads", 8)), 0.85);
+        const double mm = work / (speed * thr), ew = work * bytes / 4 / thr;
+        return std::vector<std::tuple<const char*, const char*, double>> {
+            {"ampere_bf16_s16816gemm_bf16_128x128_ldg8_f2f_stages_64x3_tn", "kernel", 0.34 * mm},
+            {"ampere_bf16_s16816gemm_bf16_64x64_sliced1x2_ldg8_f2f_nn", "kernel", 0.12 * mm},
+            {"flash_fwd_kernel<Flash_fwd_kernel_traits<64, 128, 64, 4>>", "kernel", 0.10 * mm * seq / 512},
+            {"flash_bwd_dq_dk_dv_loop_kernel", "kernel", 0.16 * mm * seq / 512},
+            {"vectorized_layer_norm_kernel<c10::BFloat16, float>", "kernel", 0.05 * ew},
+            {"layer_norm_grad_input_kernel", "kernel", 0.06 * ew},
+            {"elementwise_kernel<128, 2, add_kernel_cuda>", "kernel", 0.05 * ew},
+            {"vectorized_elementwise_kernel<4, GeluCUDAKernelImpl>", "kernel", 0.03 * ew},
+            {"vectorized_elementwise_kernel<4, GeluBackwardCUDAKernelImpl>", "kernel", 0.03 * ew},
+            {"cast_kernel<float, c10::BFloat16>", "kernel", precision == "f32" ? 0.0 : 0.03 * work / thr},
+            {"multi_tensor_apply_kernel<AdamFunctor<float>>", "kernel", 0.02 * 4096 / thr * 64},
+            {"softmax_warp_forward<c10::BFloat16, float, 10>", "kernel", 0.02 * ew},
+            {"reduce_kernel<512, 1, ReduceOp<float, sum>>", "kernel", 0.015 * ew},
+            {"Memcpy HtoD (Pinned -> Device)", "memcpy", 0.004 * work * bytes / 4},
+            {"DataLoader wait", "sync", 0.01 * work / 8},
+            {"cudaLaunchKernel", "api", 0.03 * 4096},
+        };
+    };
+    const auto pa = profile(*a), pb = profile(*b);
+    double sumA = 0, sumB = 0;
+    for (std::size_t i = 0; i < pa.size(); ++i) {
+        sumA += std::get<2>(pa[i]);
+        sumB += std::get<2>(pb[i]);
     }
-    for (const auto& r : kb.rows) {
-        auto& d = rows[r.name];
-        d.name = r.name;
-        d.category = r.category;
-        d.nsB = static_cast<double>(r.totalNs) * scaleB;
-    }
-    for (auto& [name, d] : rows)
-        cmp->deltas.push_back(d);
-    std::sort(cmp->deltas.begin(), cmp->deltas.end(),
+    std::vector<OpDelta> all;
+    for (std::size_t i = 0; i < pa.size(); ++i)
+        all.push_back({std::get<0>(pa[i]), std::get<1>(pa[i]), std::get<2>(pa[i]) * stepA / std::max(1e-9, sumA),
+            std::get<2>(pb[i]) * stepB / std::max(1e-9, sumB)});
+    std::sort(all.begin(), all.end(),
         [](const OpDelta& x, const OpDelta& y) { return std::fabs(x.deltaNs()) > std::fabs(y.deltaNs()); });
-    if (cmp->deltas.size() > 15)
-        cmp->deltas.resize(15);
+    cmp->deltas.assign(
+        all.begin(), all.begin() + std::min<std::ptrdiff_t>(10, static_cast<std::ptrdiff_t>(all.size())));
     cmp->stepNsA = stepA;
     cmp->stepNsB = stepB;
     double explained = 0;

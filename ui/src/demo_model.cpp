@@ -156,9 +156,12 @@ Outcome evaluate(const std::string& workload, const std::map<std::string, ParamV
     const double stepMs = 1000.0 * work * accum / std::max(1.0, tokens);
     o.metrics[mlp ? "samples_per_s" : "tokens_per_s"] = mlp ? tokens / 4 : tokens;
     o.metrics["step_time_ms"] = stepMs;
-    o.metrics["p99_latency_ms"]
-        = (infer ? 1000.0 * seq * batch / std::max(1.0, tokens) / 6 : stepMs) * (1.12 + 0.04 * std::fabs(rng.normal()))
-        + 2.0 * batch;
+    // Inference: a request waits for max_new_tokens decoding steps of the whole batch (plus the
+    // prefill); the tail adds queueing jitter.
+    if (infer) {
+        const double decodeStepMs = 1000.0 * batch / std::max(1.0, tokens);
+        o.metrics["p99_latency_ms"] = (seq * decodeStepMs * 1.2 + 4.0) * (1.1 + 0.06 * std::fabs(rng.normal()));
+    }
     // Loss: a log-quadratic in the learning rate around 1e-3; divergence above ~6e-3.
     const double llr = std::log10(std::max(1e-8, lr));
     double finalLoss = 1.45 + 0.55 * (llr + 3) * (llr + 3) + 0.02 * rng.normal() + 0.1 / std::sqrt(batch * accum);

@@ -119,6 +119,18 @@ int runScreenshotTour(MainWindow& w, const QString& study, const QString& pareto
                 focus = static_cast<double>(item.startNs);
     view->setVisibleRange(focus, focus + 220'000);
     w.timelinePage()->searchField()->setText(QStringLiteral("gemm"));
+    // Select the first visible launch so its flow line to the kernel shows.
+    settle(100);
+    for (const auto& b : view->drawList().boxes)
+        if (b.count == 1 && b.item->correlation != 0 && b.x0 > 300 && b.x1 - b.x0 > 8) {
+            bool hasKernel = false;
+            for (const auto& k : view->drawList().boxes)
+                hasKernel |= k.item != b.item && k.count == 1 && k.item->correlation == b.item->correlation;
+            if (hasKernel) {
+                view->selectItem(b.item, b.track);
+                break;
+            }
+        }
     shot(QStringLiteral("timeline"));
 
     // 4. Kernels with the top row selected (its occurrences highlight on the timeline).
@@ -130,6 +142,7 @@ int runScreenshotTour(MainWindow& w, const QString& study, const QString& pareto
 
     // 5. Compare the best trial with its nearest completed neighbour (fewest differing params),
     //    the comparison people make when they ask "why is this one faster?".
+    //    Prefer a neighbour that differs in precision: the explanation then has something to say.
     int first = -1, fewest = 1 << 30;
     const auto& bestParams = s->trials[static_cast<std::size_t>(best)].params;
     for (const auto& t : s->trials) {
@@ -138,8 +151,11 @@ int runScreenshotTour(MainWindow& w, const QString& study, const QString& pareto
         int diff = 0;
         for (const auto& [k, v] : t.params)
             diff += bestParams.count(k) == 0 || !(bestParams.at(k) == v);
-        if (diff > 0 && diff < fewest) {
-            fewest = diff;
+        const bool precisionDiffers = t.params.count("precision") && bestParams.count("precision")
+            && !(t.params.at("precision") == bestParams.at("precision"));
+        const int score = diff - (precisionDiffers ? 100 : 0);
+        if (diff > 0 && score < fewest) {
+            fewest = score;
             first = t.number;
         }
     }

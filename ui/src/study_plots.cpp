@@ -70,6 +70,52 @@ QColor ramp(double t)
         static_cast<float>(a.blueF() + (b.blueF() - a.blueF()) * f));
 }
 
+/// src-over of a premultiplied colour onto a premultiplied pixel (ia = 255 - source alpha).
+inline std::uint32_t blendPixel(std::uint32_t d, std::uint32_t s, std::uint32_t ia)
+{
+    std::uint32_t rb = (d & 0xff00ffu) * ia + 0x800080u;
+    rb = ((rb + ((rb >> 8) & 0xff00ffu)) >> 8) & 0xff00ffu;
+    std::uint32_t ag = ((d >> 8) & 0xff00ffu) * ia + 0x800080u;
+    ag = (ag + ((ag >> 8) & 0xff00ffu)) & 0xff00ff00u;
+    return s + rb + ag;
+}
+
+/// Blends 1-px polylines straight into an ARGB32 image. Qt's raster engine hands each
+/// translucent line's spans to its thread pool, which makes 60,000 segments take seconds;
+/// this loop does them in tens of milliseconds. Points are in device pixels.
+void blendPolylines(QImage& image, const std::vector<std::pair<QColor, QPolygonF>>& lines)
+{
+    const int w = image.width(), h = image.height();
+    auto* bits = reinterpret_cast<std::uint32_t*>(image.bits());
+    const qsizetype stride = image.bytesPerLine() / 4;
+    for (const auto& [color, pts] : lines) {
+        const std::uint32_t src = qPremultiply(color.rgba());
+        const std::uint32_t ia = 255u - qAlpha(src);
+        for (int k = 1; k < pts.size(); ++k) {
+            const QPointF a = pts[k - 1], b = pts[k];
+            // Both ends inside the image means every pixel between is (the image is convex).
+            if (a.x() < 0 || a.y() < 0 || b.x() < 0 || b.y() < 0 || a.x() >= w || b.x() >= w || a.y() >= h
+                || b.y() >= h)
+                continue;
+            const double dx = b.x() - a.x(), dy = b.y() - a.y();
+            const int steps = static_cast<int>(std::max(std::fabs(dx), std::fabs(dy)));
+            if (steps <= 0)
+                continue;
+            // 16.16 fixed point: one add per axis per pixel.
+            std::int64_t fx = static_cast<std::int64_t>(a.x() * 65536.0);
+            std::int64_t fy = static_cast<std::int64_t>(a.y() * 65536.0);
+            const auto sx = static_cast<std::int64_t>(dx * 65536.0 / steps);
+            const auto sy = static_cast<std::int64_t>(dy * 65536.0 / steps);
+            for (int i = 0; i < steps; ++i) { // the end point is the next segment's start
+                std::uint32_t& d = bits[(fy >> 16) * stride + (fx >> 16)];
+                d = blendPixel(d, src, ia);
+                fx += sx;
+                fy += sy;
+            }
+        }
+    }
+}
+
 QString objectiveTitle(const ObjectiveInfo& o)
 {
     QString t = qs(o.metric);
@@ -261,10 +307,12 @@ void paintHistory(QPainter& p, const QRectF& rect, const StudySnapshot& study, i
             (pt.state == TrialState::Complete ? complete : pruned) << q;
         }
         if (pt.bestSoFar) {
+            // A step line: vertices only where the best value changes (not two per trial).
             const double by = y.map(*pt.bestSoFar);
-            if (!best.isEmpty())
-                best << QPointF(px, best.back().y());
-            best << QPointF(px, by);
+            if (best.isEmpty())
+                best << QPointF(px, by);
+            else if (by != best.back().y())
+                best << QPointF(px, best.back().y()) << QPointF(px, by);
         }
         if (hits && pt.value)
             hits->push_back({QPointF(px, y.map(*pt.value)), pt.trial});
@@ -281,9 +329,8 @@ void paintHistory(QPainter& p, const QRectF& rect, const StudySnapshot& study, i
     drawDots(p, pruned, style.pruned, dot);
     drawDots(p, complete, acc, dot);
     // Failed trials: short red ticks along the bottom edge, so failures are visible in place.
-    p.setPen(QPen(style.failed, 1.5));
     for (const QPointF& f : failed)
-        p.drawLine(QPointF(f.x(), plot.bottom() - 7), QPointF(f.x(), plot.bottom() - 1));
+        p.fillRect(QRectF(f.x() - 0.75, plot.bottom() - 7, 1.5, 6), style.failed);
     drawDots(p, running, style.running, dot + 2);
     if (!best.isEmpty()) {
         best << QPointF(plot.right(), best.back().y());
@@ -380,7 +427,8 @@ void paintParallelCoordinates(
     }
     const QFontMetricsF fm(p.font());
     const int axes = static_cast<int>(study.params.size()) + 1;
-    const QRectF plot = rect.adjusted(40, fm.height() * 2 + 8, -60, -(fm.height() + 10));
+    // Room below the axes for their minima and a line of notes.
+    const QRectF plot = rect.adjusted(40, fm.height() * 2 + 8, -60, -(fm.height() * 2 + 12));
     p.fillRect(plot.adjusted(-30, -4, 50, 4), style.panel);
     auto axisX = [&](int i) { return plot.left() + plot.width() * i / std::max(1, axes - 1); };
     // Objective range.
@@ -420,13 +468,51 @@ void paintParallelCoordinates(
     }
     // Worst first, so the best configurations lie on top.
     std::sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.goodness < b.goodness; });
-    p.setRenderHint(QPainter::Antialiasing, lines.size() < 1500);
+    // Beyond 4,000 lines the picture no longer changes, only the cost: keep the best 2,000 and an
+    // even sample of the rest (said so on the plot).
+    constexpr std::size_t kMaxLines = 4000;
+    const std::size_t total = lines.size();
+    if (total > kMaxLines) {
+        std::vector<Line> kept;
+        kept.reserve(kMaxLines);
+        const std::size_t rest = total - kMaxLines / 2;
+        for (std::size_t i = 0; i < kMaxLines / 2; ++i)
+            kept.push_back(std::move(lines[i * rest / (kMaxLines / 2)]));
+        for (std::size_t i = rest; i < total; ++i)
+            kept.push_back(std::move(lines[i]));
+        lines = std::move(kept);
+    }
     const int alpha = lines.size() > 3000 ? 40 : lines.size() > 500 ? 90 : 170;
-    for (const auto& l : lines) {
-        QColor c = ramp(l.goodness);
-        c.setAlpha(alpha);
-        p.setPen(QPen(c, 1.2));
-        p.drawPolyline(l.pts);
+    QImage* image
+        = p.device() && p.device()->devType() == QInternal::Image ? static_cast<QImage*>(p.device()) : nullptr;
+    if (lines.size() > 500 && image && image->format() == QImage::Format_ARGB32_Premultiplied) {
+        // Many lines: our own blending loop (see blendPolylines), in device pixels.
+        const QTransform toDevice = p.deviceTransform();
+        std::vector<std::pair<QColor, QPolygonF>> device;
+        device.reserve(lines.size());
+        for (const auto& l : lines) {
+            QColor c = ramp(l.goodness);
+            c.setAlpha(alpha);
+            device.emplace_back(c, toDevice.map(l.pts));
+        }
+        blendPolylines(*image, device);
+    } else {
+        p.setRenderHint(QPainter::Antialiasing, true);
+        for (const auto& l : lines) {
+            QColor c = ramp(l.goodness);
+            c.setAlpha(alpha);
+            p.setPen(QPen(c, 1.2));
+            p.drawPolyline(l.pts);
+        }
+    }
+    if (total > lines.size()) {
+        p.setPen(style.mutedText);
+        p.drawText(QRectF(rect.left() + 6, rect.bottom() - fm.height() - 2, rect.width() - 12, fm.height()),
+            Qt::AlignRight | Qt::AlignVCenter,
+            QObject::tr("%L1 of %L2 trials drawn: the best %L3 and an even sample of the rest")
+                .arg(lines.size())
+                .arg(total)
+                .arg(kMaxLines / 2));
     }
     if (!lines.empty()) {
         p.setRenderHint(QPainter::Antialiasing, true);
@@ -444,13 +530,18 @@ void paintParallelCoordinates(
             const auto& param = study.params[static_cast<std::size_t>(i)];
             name = qs(param.name);
             if (param.kind == ParamKind::Categorical || param.kind == ParamKind::Bool) {
-                // Label every choice at its position.
-                p.setPen(style.mutedText);
+                // Label every choice at its position, on a chip so the lines do not hide it.
                 for (std::size_t c = 0; c < param.choices.size(); ++c) {
                     const double n
                         = param.choices.size() < 2 ? 0.5 : static_cast<double>(c) / (param.choices.size() - 1);
-                    p.drawText(
-                        QPointF(ax + 4, plot.bottom() - n * plot.height() + fm.ascent() / 2 - 1), qs(param.choices[c]));
+                    const QString label = qs(param.choices[c]);
+                    const QRectF chip(ax + 4, plot.bottom() - n * plot.height() - fm.height() / 2,
+                        fm.horizontalAdvance(label) + 8, fm.height());
+                    QColor bg = style.background;
+                    bg.setAlpha(230);
+                    p.fillRect(chip, bg);
+                    p.setPen(style.text);
+                    p.drawText(chip, Qt::AlignCenter, label);
                 }
             } else {
                 top = tickLabel(param.high);

@@ -9,6 +9,7 @@
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QPainter>
+#include <QPainterPath>
 #include <QScrollBar>
 #include <QToolTip>
 #include <QWheelEvent>
@@ -446,17 +447,39 @@ TimelineView::FrameStats TimelineView::paintFrame(QPainter& p, QSize size)
         else
             p.drawText(tr, Qt::AlignLeft | Qt::AlignVCenter, fm.elidedText(text, Qt::ElideRight, avail));
     }
-    // The selected item.
+    // The selected item, and flow lines to the items sharing its correlation id (a launch and the
+    // kernel it started), as nsys and Perfetto draw them.
     if (m_selected) {
-        for (const auto& lt : m_layout.tracks())
-            if (lt.index == m_selectedTrack) {
-                const double x0 = m_mapping.xForTime(static_cast<double>(m_selected->startNs));
-                const double x1 = std::max(x0 + 2, m_mapping.xForTime(static_cast<double>(m_selected->endNs)));
-                const double y = lt.lanesTop + m_selected->depth * laneH;
-                p.setPen(QPen(style.selection, 2));
+        for (const auto& lt : m_layout.tracks()) {
+            if (lt.index != m_selectedTrack)
+                continue;
+            const double x0 = m_mapping.xForTime(static_cast<double>(m_selected->startNs));
+            const double x1 = std::max(x0 + 2, m_mapping.xForTime(static_cast<double>(m_selected->endNs)));
+            const double y = lt.lanesTop + m_selected->depth * laneH;
+            p.setPen(QPen(style.selection, 2));
+            p.setBrush(Qt::NoBrush);
+            p.drawRect(QRectF(x0, y + 1, x1 - x0, laneH - 2));
+            if (m_selected->correlation == 0)
+                break;
+            p.setRenderHint(QPainter::Antialiasing, true);
+            QColor flow = style.accent;
+            p.setPen(QPen(flow, 1.6));
+            for (const DrawBox& b : m_drawList.boxes) {
+                if (b.count != 1 || b.item == m_selected || b.item->correlation != m_selected->correlation)
+                    continue;
+                const double ty = m_layout.rowTop(b.row);
+                const bool below = ty > y;
+                const QPointF from(x0, below ? y + laneH - 1 : y + 1);
+                const QPointF to(b.x0, below ? ty + 1 : ty + laneH - 1);
+                QPainterPath path(from);
+                path.cubicTo(QPointF(from.x(), (from.y() + to.y()) / 2), QPointF(to.x(), (from.y() + to.y()) / 2), to);
+                p.drawPath(path);
+                p.setBrush(flow);
+                p.drawEllipse(to, 2.5, 2.5);
                 p.setBrush(Qt::NoBrush);
-                p.drawRect(QRectF(x0, y + 1, x1 - x0, laneH - 2));
             }
+            p.setRenderHint(QPainter::Antialiasing, false);
+        }
     }
     p.restore();
 

@@ -7,6 +7,8 @@
 #include <QColor>
 #include <QPalette>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 
 namespace lwb::ui {
@@ -20,7 +22,9 @@ QString qs(const std::string& s)
 QString formatValue(double v)
 {
     const double a = std::fabs(v);
-    if (a != 0 && (a >= 1e6 || a < 1e-3))
+    if (a >= 1e4)
+        return QStringLiteral("%L1").arg(v, 0, 'f', 0);
+    if (a != 0 && a < 1e-3)
         return QString::number(v, 'g', 4);
     return QString::number(v, 'f', a >= 100 ? 1 : a >= 1 ? 2 : 4);
 }
@@ -69,10 +73,12 @@ void TrialTableModel::setStudy(StudySnapshotPtr study)
     if (!sameShape) {
         beginResetModel();
         m_study = std::move(study);
+        m_searchText.clear();
         buildColumns();
         endResetModel();
         return;
     }
+    m_searchText.clear(); // rebuilt lazily for the new snapshot
     StudySnapshotPtr old = std::move(m_study);
     const int oldRows = static_cast<int>(old->trials.size());
     const int newRows = static_cast<int>(study->trials.size());
@@ -281,6 +287,27 @@ bool TrialTableModel::lessThan(int rowA, int rowB, int column, Qt::SortOrder ord
     return a->number < b->number;
 }
 
+const std::string& TrialTableModel::searchText(int row) const
+{
+    static const std::string empty;
+    const TrialSnapshot* t = trialAt(row);
+    if (!t)
+        return empty;
+    if (m_searchText.size() != m_study->trials.size())
+        m_searchText.assign(m_study->trials.size(), std::string());
+    std::string& s = m_searchText[static_cast<std::size_t>(row)];
+    if (s.empty()) {
+        s.reserve(96 + t->failureReason.size());
+        s.append(std::to_string(t->number)).append(1, ' ').append(trialStateName(t->state));
+        for (const auto& [k, v] : t->params)
+            s.append(1, ' ').append(paramValueToString(v));
+        s.append(1, ' ').append(t->failureReason);
+        std::transform(
+            s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    }
+    return s;
+}
+
 bool TrialTableModel::matches(int row, const QString& token) const
 {
     const TrialSnapshot* t = trialAt(row);
@@ -299,12 +326,7 @@ bool TrialTableModel::matches(int row, const QString& token) const
     }
     if (QString::number(t->number) == token)
         return true;
-    if (QString::fromLatin1(trialStateName(t->state).data()).contains(token, Qt::CaseInsensitive))
-        return true;
-    for (const auto& [k, v] : t->params)
-        if (qs(paramValueToString(v)).contains(token, Qt::CaseInsensitive))
-            return true;
-    return qs(t->failureReason).contains(token, Qt::CaseInsensitive);
+    return searchText(row).find(token.toLower().toStdString()) != std::string::npos;
 }
 
 TrialFilterProxy::TrialFilterProxy(QObject* parent)

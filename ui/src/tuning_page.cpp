@@ -196,6 +196,11 @@ void TuningPage::setStudy(StudySnapshotPtr study)
         const int keep = m_param->findText(param);
         m_param->setCurrentIndex(keep >= 0 ? keep : 0);
         m_slice->setParam(m_param->currentText().toStdString());
+        if (!m_trialRunning) { // a curve of the previous study's trial would mislead
+            m_trialLabel->setText(tr("No trial running"));
+            m_progress->setValue(0);
+            setLossCurve({});
+        }
         const bool multi = m_study && m_study->objectives.size() >= 2;
         m_historyTabs->setTabEnabled(1, multi);
         if (multi)

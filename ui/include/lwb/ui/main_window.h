@@ -105,6 +105,9 @@ private:
     QByteArray m_defaultState;
 };
 
+/// Drops a large snapshot's last reference on a pool thread instead of the GUI thread.
+void releaseOffThread(StudySnapshotPtr snapshot);
+
 /// Text of the About dialog (version, build, what the workbench does).
 QString aboutText();
 

@@ -63,6 +63,8 @@ public:
     bool jumpToMatch(SearchDirection direction);
 
     const TimelineItem* selectedItem() const { return m_selected; }
+    /// Selects an item of `track` (nullptr clears); its correlated items get flow lines.
+    void selectItem(const TimelineItem* item, int track);
     int selectedTrack() const { return m_selectedTrack; }
     /// "name — 12.3 µs on GPU 0 stream 7 (grid ..., correlation 42)" for the status line.
     QString describe(const TimelineItem& item, int track) const;
@@ -99,7 +101,6 @@ private:
     void updateScrollRange();
     void afterViewChange();
     const DrawBox* boxAt(QPointF pos) const;
-    void selectItem(const TimelineItem* item, int track);
     std::int64_t countHighlighted() const;
     QString tooltipFor(const DrawBox& box) const;
 

@@ -40,7 +40,8 @@ public:
     /// Compares two rows on a column's raw values: numbers as doubles, text as text; missing
     /// values (a failed trial's objective) sort last in `order`.
     bool lessThan(int rowA, int rowB, int column, Qt::SortOrder order) const;
-    /// The row's text for filtering ("16 bf16 COMPLETE out of memory ...").
+    /// Does a row match one filter token? `name=value` matches a parameter exactly,
+    /// `state:fail` a state prefix, anything else a substring of the row's text (case-insensitive).
     bool matches(int row, const QString& token) const;
 
 private:
@@ -52,8 +53,12 @@ private:
     std::optional<double> numericKey(const TrialSnapshot& t, const Column& c) const;
     QString cellText(const TrialSnapshot& t, const Column& c) const;
 
+    /// Lower-case "number state value value ... reason" of a row, built on first use.
+    const std::string& searchText(int row) const;
+
     StudySnapshotPtr m_study;
     std::vector<Column> m_columns;
+    mutable std::vector<std::string> m_searchText; ///< per row; "" = not built yet
 };
 
 /// Sorting and filtering of TrialTableModel: a state filter and a text filter of space-separated

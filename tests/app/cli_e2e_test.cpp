@@ -236,3 +236,43 @@ command:
     EXPECT_NE(all.find("timed out"), std::string::npos) << all;
     EXPECT_NE(all.find("printed no metric"), std::string::npos) << all;
 }
+
+TEST_F(CliE2e, EngineCheckFailsWhenTheMachineGetsSlower)
+{
+    // A small GPT training study with two data-parallel replicas; the "slower environment" pins the
+    // same configuration to one CPU core (taskset), as a noisy neighbour or a smaller VM would.
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+        GTEST_SKIP() << "needs two CPU cores";
+    std::string yaml = fmt::format(R"YAML(name: engine-gate
+workload: gpt-train
+settings: {{n_layer: 2, n_embd: 256, n_head: 4, seq_len: 128, threads: 1, replicas: 2, steps_per_window: 1}}
+search_space:
+  batch_size: [8, 16]
+objectives: [tokens_per_s:max]
+budget: {{trials: 2}}
+sampler: grid
+measurement: {{warmup: 1, min_samples: 8, max_samples: 8}}
+storage: {}
+)YAML",
+        (m_dir / "g.lwb").string());
+    auto spec = m_dir / "g.yaml";
+    ASSERT_TRUE(lwb::writeFileAtomic(spec, yaml));
+    auto tune = runLwb({"tune", spec.string()});
+    ASSERT_EQ(tune.exitCode, 0) << tune.out << tune.err;
+    auto profile = m_dir / "g.json";
+    ASSERT_EQ(runLwb({"export-profile", (m_dir / "g.lwb").string(), "-o", profile.string()}).exitCode, 0);
+
+    auto same = runLwb({"check", profile.string(), "--fail-on", "tokens_per_s:-15%"});
+    EXPECT_EQ(same.exitCode, 0) << same.out << same.err;
+
+    lwb::SubprocessOptions o;
+    o.timeoutSeconds = 300;
+    auto pinned = lwb::runSubprocess({"taskset", "-c", "0", LWB_CLI_PATH, "check", profile.string(), "--fail-on",
+                                         "tokens_per_s:-15%", "--junit", (m_dir / "g.xml").string()},
+        o);
+    ASSERT_TRUE(pinned) << pinned.error().describe();
+    EXPECT_EQ(pinned->exitCode, 1) << pinned->out << pinned->err;
+    auto junit = lwb::readTextFile(m_dir / "g.xml");
+    ASSERT_TRUE(junit);
+    EXPECT_NE(junit->find("tokens_per_s regressed"), std::string::npos) << *junit;
+}

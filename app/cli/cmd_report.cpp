@@ -3,6 +3,10 @@
 
 #include "lwb/workbench/report.h"
 
+#if LWB_HAVE_UI_PLOTS
+#include "lwb/ui/report_plots.h"
+#endif
+
 #include <iostream>
 
 namespace lwb::cli {
@@ -20,6 +24,10 @@ Command addReportCommand(CLI::App& app)
     cmd->add_option("--format", args->format, "html or md")->check(CLI::IsMember({"html", "md"}));
     return {cmd, [args] {
                 auto data = workbench::loadReportData(args->file, args->study);
+#if LWB_HAVE_UI_PLOTS
+                if (args->format == "html")
+                    ui::installQtPlotRenderer();
+#endif
                 if (!data)
                     return reportError("report", data.error());
                 auto text = workbench::renderReport(*data,

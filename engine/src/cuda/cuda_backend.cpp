@@ -348,6 +348,24 @@ Result<Tensor> CudaBackend::allocate(const Shape& shape, DType dtype, MemoryKind
     return Tensor(std::move(buffer), 0, shape, dtype);
 }
 
+std::int64_t CudaBackend::deviceAvailableBytes() const
+{
+    useDevice();
+    std::size_t freeBytes = 0, totalBytes = 0;
+    if (cudaMemGetInfo(&freeBytes, &totalBytes) != cudaSuccess) {
+        cudaGetLastError();
+        return 0;
+    }
+    std::uint64_t reserved = 0, used = 0;
+    cudaMemPool_t pool = nullptr;
+    if (cudaDeviceGetDefaultMemPool(&pool, m_cuda.device) == cudaSuccess
+        && cudaMemPoolGetAttribute(pool, cudaMemPoolAttrReservedMemCurrent, &reserved) == cudaSuccess
+        && cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemCurrent, &used) == cudaSuccess && reserved > used)
+        freeBytes += static_cast<std::size_t>(reserved - used);
+    cudaGetLastError();
+    return static_cast<std::int64_t>(freeBytes);
+}
+
 bool CudaBackend::ensureScratch(std::size_t bytes)
 {
     if (m_scratch.defined() && m_scratch.bytes() >= bytes)

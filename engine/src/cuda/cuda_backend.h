@@ -107,6 +107,8 @@ public:
 
     Result<Tensor> allocate(const Shape& shape, DType dtype, MemoryKind kind) override;
     MemoryStats memoryStats() const override { return m_tracker->stats(); }
+    /// Free device memory plus what the stream-ordered pool holds but does not use.
+    std::int64_t deviceAvailableBytes() const override;
     const std::shared_ptr<MemoryTracker>& memoryTracker() const override { return m_tracker; }
     Status synchronize() override;
     void copyFromHost(const Tensor& dst, const void* src) override;

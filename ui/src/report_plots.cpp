@@ -16,105 +16,105 @@
 namespace lwb::ui {
 namespace {
 
-    StudySnapshot toSnapshot(const workbench::ReportData& data)
-    {
-        StudySnapshot s;
-        s.name = data.studyName;
-        s.workload = data.workload;
-        for (const auto& o : data.objectives) {
-            auto colon = o.rfind(':');
-            s.objectives.push_back({o.substr(0, colon), "",
-                o.substr(colon + 1) == "max" ? Direction::Maximize : Direction::Minimize});
-        }
-        std::map<std::string, std::vector<std::string>> categories;
-        std::map<std::string, std::pair<double, double>> ranges;
-        for (const auto& t : data.trials)
-            for (const auto& [k, v] : t.params.items()) {
-                if (v.is_string() || v.is_boolean()) {
-                    std::string text = v.is_string() ? v.get<std::string>() : (v.get<bool>() ? "true" : "false");
-                    auto& list = categories[k];
-                    if (std::find(list.begin(), list.end(), text) == list.end())
-                        list.push_back(text);
-                } else if (v.is_number()) {
-                    auto [it, inserted] = ranges.emplace(k, std::make_pair(v.get<double>(), v.get<double>()));
-                    it->second.first = std::min(it->second.first, v.get<double>());
-                    it->second.second = std::max(it->second.second, v.get<double>());
-                }
-            }
-        for (const auto& name : data.paramNames) {
-            ParamInfo p;
-            p.name = name;
-            if (categories.count(name)) {
-                p.kind = ParamKind::Categorical;
-                p.choices = categories[name];
-            } else if (ranges.count(name)) {
-                p.kind = ParamKind::Float;
-                p.low = ranges[name].first;
-                p.high = ranges[name].second > p.low ? ranges[name].second : p.low + 1;
-            } else {
-                continue;
-            }
-            s.params.push_back(std::move(p));
-        }
-        for (const auto& t : data.trials) {
-            TrialSnapshot ts;
-            ts.number = t.number;
-            ts.state = t.state == "COMPLETE" ? TrialState::Complete
-                : t.state == "FAILED"        ? TrialState::Failed
-                : t.state == "PRUNED"        ? TrialState::Pruned
-                                             : TrialState::Running;
-            for (const auto& [k, v] : t.params.items()) {
-                if (v.is_boolean())
-                    ts.params[k] = std::string(v.get<bool>() ? "true" : "false");
-                else if (v.is_string())
-                    ts.params[k] = v.get<std::string>();
-                else if (v.is_number())
-                    ts.params[k] = v.get<double>();
-            }
-            for (std::size_t i = 0; i < s.objectives.size(); ++i)
-                ts.values.push_back(i < t.values.size() ? std::optional<double>(t.values[i]) : std::nullopt);
-            ts.failureReason = t.note;
-            s.trials.push_back(std::move(ts));
-        }
-        return s;
+StudySnapshot toSnapshot(const workbench::ReportData& data)
+{
+    StudySnapshot s;
+    s.name = data.studyName;
+    s.workload = data.workload;
+    for (const auto& o : data.objectives) {
+        auto colon = o.rfind(':');
+        s.objectives.push_back(
+            {o.substr(0, colon), "", o.substr(colon + 1) == "max" ? Direction::Maximize : Direction::Minimize});
     }
+    std::map<std::string, std::vector<std::string>> categories;
+    std::map<std::string, std::pair<double, double>> ranges;
+    for (const auto& t : data.trials)
+        for (const auto& [k, v] : t.params.items()) {
+            if (v.is_string() || v.is_boolean()) {
+                std::string text = v.is_string() ? v.get<std::string>() : (v.get<bool>() ? "true" : "false");
+                auto& list = categories[k];
+                if (std::find(list.begin(), list.end(), text) == list.end())
+                    list.push_back(text);
+            } else if (v.is_number()) {
+                auto [it, inserted] = ranges.emplace(k, std::make_pair(v.get<double>(), v.get<double>()));
+                it->second.first = std::min(it->second.first, v.get<double>());
+                it->second.second = std::max(it->second.second, v.get<double>());
+            }
+        }
+    for (const auto& name : data.paramNames) {
+        ParamInfo p;
+        p.name = name;
+        if (categories.count(name)) {
+            p.kind = ParamKind::Categorical;
+            p.choices = categories[name];
+        } else if (ranges.count(name)) {
+            p.kind = ParamKind::Float;
+            p.low = ranges[name].first;
+            p.high = ranges[name].second > p.low ? ranges[name].second : p.low + 1;
+        } else {
+            continue;
+        }
+        s.params.push_back(std::move(p));
+    }
+    for (const auto& t : data.trials) {
+        TrialSnapshot ts;
+        ts.number = t.number;
+        ts.state = t.state == "COMPLETE" ? TrialState::Complete
+            : t.state == "FAILED"        ? TrialState::Failed
+            : t.state == "PRUNED"        ? TrialState::Pruned
+                                         : TrialState::Running;
+        for (const auto& [k, v] : t.params.items()) {
+            if (v.is_boolean())
+                ts.params[k] = std::string(v.get<bool>() ? "true" : "false");
+            else if (v.is_string())
+                ts.params[k] = v.get<std::string>();
+            else if (v.is_number())
+                ts.params[k] = v.get<double>();
+        }
+        for (std::size_t i = 0; i < s.objectives.size(); ++i)
+            ts.values.push_back(i < t.values.size() ? std::optional<double>(t.values[i]) : std::nullopt);
+        ts.failureReason = t.note;
+        s.trials.push_back(std::move(ts));
+    }
+    return s;
+}
 
-    void paintBars(QPainter& p, const QRectF& rect, const std::vector<std::pair<std::string, double>>& rows,
-        const QString& unit, const PlotStyle& style)
-    {
-        p.fillRect(rect, style.panel);
-        if (rows.empty())
-            return;
-        double maxValue = 0;
-        for (const auto& r : rows)
-            maxValue = std::max(maxValue, r.second);
-        if (maxValue <= 0)
-            maxValue = 1;
-        const double labelWidth = rect.width() * 0.35;
-        const double rowHeight = std::min(26.0, (rect.height() - 10) / static_cast<double>(rows.size()));
-        QFont font = p.font();
-        font.setPointSizeF(9);
-        p.setFont(font);
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            double y = rect.top() + 5 + static_cast<double>(i) * rowHeight;
-            QRectF label(rect.left() + 6, y, labelWidth - 12, rowHeight);
-            p.setPen(style.text);
-            p.drawText(label, Qt::AlignRight | Qt::AlignVCenter,
-                p.fontMetrics().elidedText(QString::fromStdString(rows[i].first), Qt::ElideMiddle,
-                    static_cast<int>(label.width())));
-            double w = (rect.width() - labelWidth - 90) * rows[i].second / maxValue;
-            QRectF bar(rect.left() + labelWidth, y + rowHeight * 0.15, std::max(1.0, w), rowHeight * 0.7);
-            p.fillRect(bar, colorForName(rows[i].first, style.dark));
-            p.setPen(style.mutedText);
-            p.drawText(QRectF(bar.right() + 6, y, 84, rowHeight), Qt::AlignLeft | Qt::AlignVCenter,
-                QString::number(rows[i].second, 'g', 3) + unit);
-        }
+void paintBars(QPainter& p, const QRectF& rect, const std::vector<std::pair<std::string, double>>& rows,
+    const QString& unit, const PlotStyle& style)
+{
+    p.fillRect(rect, style.panel);
+    if (rows.empty())
+        return;
+    double maxValue = 0;
+    for (const auto& r : rows)
+        maxValue = std::max(maxValue, r.second);
+    if (maxValue <= 0)
+        maxValue = 1;
+    const double labelWidth = rect.width() * 0.35;
+    const double rowHeight = std::min(26.0, (rect.height() - 10) / static_cast<double>(rows.size()));
+    QFont font = p.font();
+    font.setPointSizeF(9);
+    p.setFont(font);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        double y = rect.top() + 5 + static_cast<double>(i) * rowHeight;
+        QRectF label(rect.left() + 6, y, labelWidth - 12, rowHeight);
+        p.setPen(style.text);
+        p.drawText(label, Qt::AlignRight | Qt::AlignVCenter,
+            p.fontMetrics().elidedText(
+                QString::fromStdString(rows[i].first), Qt::ElideMiddle, static_cast<int>(label.width())));
+        double w = (rect.width() - labelWidth - 90) * rows[i].second / maxValue;
+        QRectF bar(rect.left() + labelWidth, y + rowHeight * 0.15, std::max(1.0, w), rowHeight * 0.7);
+        p.fillRect(bar, colorForName(rows[i].first, style.dark));
+        p.setPen(style.mutedText);
+        p.drawText(QRectF(bar.right() + 6, y, 84, rowHeight), Qt::AlignLeft | Qt::AlignVCenter,
+            QString::number(rows[i].second, 'g', 3) + unit);
     }
+}
 
 } // namespace
 
-std::vector<std::uint8_t> QtPlotRenderer::renderPng(workbench::PlotKind kind, const workbench::ReportData& data,
-    int width, int height)
+std::vector<std::uint8_t> QtPlotRenderer::renderPng(
+    workbench::PlotKind kind, const workbench::ReportData& data, int width, int height)
 {
     StudySnapshot study = toSnapshot(data);
     PlotStyle style = PlotStyle::fromPalette(lightPalette());

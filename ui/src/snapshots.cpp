@@ -5,6 +5,7 @@
 #include "lwb/ui/timeline_source.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <unordered_map>
@@ -17,9 +18,11 @@ std::string paramValueToString(const ParamValue& value)
         std::string operator()(std::int64_t v) const { return std::to_string(v); }
         std::string operator()(double v) const
         {
+            // Like printf("%.6g") (what users see elsewhere), via to_chars: several times faster,
+            // which matters when 10,000 rows are formatted for a filter.
             char buf[32];
-            std::snprintf(buf, sizeof buf, "%.6g", v);
-            return buf;
+            auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 6);
+            return std::string(buf, r.ptr);
         }
         std::string operator()(const std::string& v) const { return v; }
         std::string operator()(bool v) const { return v ? "true" : "false"; }

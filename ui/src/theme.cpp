@@ -95,6 +95,17 @@ void applyTheme(ThemeChoice choice)
 {
     (void)platformPalette(); // remember the desktop's palette before the first change
     g_choice = choice;
+#if QT_VERSION >= QT_VERSION_CHECK(6, 5, 0)
+    // Follow the desktop when it switches between light and dark while we run.
+    static const bool connected = [] {
+        QObject::connect(QGuiApplication::styleHints(), &QStyleHints::colorSchemeChanged, qApp, [] {
+            if (g_choice == ThemeChoice::FollowDesktop)
+                applyTheme(ThemeChoice::FollowDesktop);
+        });
+        return true;
+    }();
+    (void)connected;
+#endif
     const bool dark = choice == ThemeChoice::Dark || (choice == ThemeChoice::FollowDesktop && desktopPrefersDark());
     if (auto* app = qobject_cast<QApplication*>(QCoreApplication::instance())) {
         if (QStyle* fusion = QStyleFactory::create(QStringLiteral("Fusion")))

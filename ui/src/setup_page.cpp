@@ -243,6 +243,7 @@ void SetupPage::buildUi()
     m_spaceView->setEditTriggers(
         QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed | QAbstractItemView::SelectedClicked);
     m_spaceView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_spaceView->verticalHeader()->setDefaultSectionSize(m_spaceView->fontMetrics().height() + 8);
     m_spaceView->horizontalHeader()->setStretchLastSection(true);
     auto* spaceHint = new QLabel(tr("Tick <b>Search</b> to tune a knob; double-click a cell to edit its domain. "
                                     "Knobs not searched run at their fixed value (or the workload's default)."));
@@ -264,12 +265,13 @@ void SetupPage::buildUi()
     scroll->setWidget(left);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
-    scroll->setMinimumWidth(380);
+    scroll->setMinimumWidth(360);
     auto* split = new QSplitter(Qt::Horizontal);
     split->addWidget(scroll);
     split->addWidget(spaceBox);
     split->setStretchFactor(0, 2);
     split->setStretchFactor(1, 3);
+    split->setSizes({420, 760}); // the search space needs the width: domains, choices, issues
 
     // Bottom bar.
     m_summary = new QLabel;

@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #if LWB_HAVE_CUDA
+#include "cuda/cuda_registry.h"
 #include "cuda/cuda_runtime_info.h"
 #endif
 
@@ -19,6 +20,8 @@ void registerEngineLibraryVersions()
     registerLibraryVersion("onednn", fmt::format("{}.{}.{}", v->major, v->minor, v->patch));
 #if LWB_HAVE_CUDA
     registerLibraryVersion("cuda_toolkit", cuda::toolkitVersion());
+    registerLibraryVersion("cuda_runtime", cuda::runtimeVersion());
+    registerLibraryVersion("cublas", cuda::cublasLtVersion());
 #endif
 }
 
@@ -39,7 +42,10 @@ std::vector<BackendStatus> backendStatus(bool cudaDriverAvailable)
         cudaStatus.detail = "compiled (CUDA " + cuda::toolkitVersion() + ") but no CUDA driver is installed";
     } else {
         auto devices = cuda::runtimeDeviceCount();
-        if (devices.count > 0) {
+        if (std::string why = cuda::cudaUnusableReason(makeDriverCudaProbe()->probe());
+            devices.count > 0 && !why.empty()) {
+            cudaStatus.detail = "compiled but unusable: " + why;
+        } else if (devices.count > 0) {
             cudaStatus.usable = true;
             cudaStatus.detail = fmt::format("CUDA runtime {}, {} device(s)", cuda::toolkitVersion(), devices.count);
         } else {

@@ -2,6 +2,7 @@
 // The real backend (matmuls, kernels, memory pool) lives beside this file, one .cu per op family.
 #include "cuda_runtime_info.h"
 
+#include <cublasLt.h>
 #include <cuda_runtime.h>
 
 #include <string>
@@ -24,6 +25,20 @@ namespace {
 std::string toolkitVersion()
 {
     return std::to_string(CUDART_VERSION / 1000) + "." + std::to_string((CUDART_VERSION % 1000) / 10);
+}
+
+std::string runtimeVersion()
+{
+    int version = 0;
+    if (cudaRuntimeGetVersion(&version) != cudaSuccess || version == 0)
+        return toolkitVersion();
+    return std::to_string(version / 1000) + "." + std::to_string((version % 1000) / 10);
+}
+
+std::string cublasLtVersion()
+{
+    const std::size_t v = cublasLtGetVersion(); // major * 10000 + minor * 100 + patch
+    return std::to_string(v / 10000) + "." + std::to_string((v / 100) % 100) + "." + std::to_string(v % 100);
 }
 
 DeviceCount runtimeDeviceCount()

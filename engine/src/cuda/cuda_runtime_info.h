@@ -12,6 +12,10 @@ struct DeviceCount {
 
 /// The CUDA toolkit version this was compiled with, e.g. "13.0".
 std::string toolkitVersion();
+/// The CUDA runtime this process loaded (cudaRuntimeGetVersion, no device initialisation).
+std::string runtimeVersion();
+/// The cuBLASLt library version, e.g. "13.1.0" (cublasLtGetVersion, no device initialisation).
+std::string cublasLtVersion();
 /// cudaGetDeviceCount; call only when a driver exists (the error is sticky otherwise).
 DeviceCount runtimeDeviceCount();
 /// Runs a tiny kernel (fills and sums a buffer) on device 0; empty string on success.

@@ -1,5 +1,6 @@
-// `lepton-workbench`: the Qt GUI. `--smoke-test` opens the window and the About box, then exits 0
-// (used by the tests to prove the executable starts offscreen); `--demo` runs on synthetic data;
+// `lepton-workbench [STUDY.lwb]`: the Qt GUI over the workbench service (studies run in-process on
+// a worker thread; a study file written by `lwb tune` is followed live). `--smoke-test` opens the
+// window and the About box, then exits 0 (used by the tests); `--demo` runs on synthetic data;
 // `--screenshots DIR` saves a PNG of every page (tools/screenshots.sh runs it under Xvfb).
 #include "lwb/core/log.h"
 #include "lwb/core/version.h"
@@ -7,6 +8,7 @@
 #include "lwb/ui/main_window.h"
 #include "lwb/ui/screenshot_tour.h"
 #include "lwb/ui/theme.h"
+#include "lwb/ui/workbench_controller.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -16,8 +18,7 @@
 
 namespace {
 
-/// The controller the window talks to. The workbench service's controller (a worker thread over
-/// workbench/) plugs in here; until then a plain run has the OfflineController, --demo the demo.
+/// The controller the window talks to: the workbench service, or synthetic data with --demo.
 lwb::ui::StudyController* makeController(bool demo, qint64 demoRecords)
 {
     if (demo) {
@@ -26,7 +27,7 @@ lwb::ui::StudyController* makeController(bool demo, qint64 demoRecords)
             options.timelineRecords = demoRecords;
         return new lwb::ui::DemoController(options);
     }
-    return new lwb::ui::OfflineController;
+    return new lwb::ui::WorkbenchController;
 }
 
 } // namespace
@@ -55,10 +56,19 @@ int main(int argc, char** argv)
         QStringLiteral("Save a PNG of every page into DIR and quit (implies --demo)."), QStringLiteral("dir"));
     QCommandLineOption records(
         QStringLiteral("demo-records"), QStringLiteral("Records per synthetic trial timeline."), QStringLiteral("n"));
-    parser.addOptions({smoke, demo, open, theme, shots, records});
+    QCommandLineOption openPareto(QStringLiteral("open-pareto"),
+        QStringLiteral("With --screenshots: a multi-objective study for the Pareto view."), QStringLiteral("study"));
+    parser.addOptions({smoke, demo, open, theme, shots, records, openPareto});
+    parser.addPositionalArgument(QStringLiteral("study"), QStringLiteral("A study file to open (.lwb)."),
+        QStringLiteral("[study]"));
     parser.process(app);
+    const QString studyToOpen = parser.isSet(open) ? parser.value(open)
+        : parser.positionalArguments().isEmpty()     ? QString()
+                                                     : parser.positionalArguments().front();
 
     const bool screenshots = parser.isSet(shots);
+    // Screenshots of a real study file use the workbench service; without one, the demo study.
+    const bool useDemo = parser.isSet(demo) || (screenshots && studyToOpen.isEmpty());
     lwb::ui::ThemeChoice choice = static_cast<lwb::ui::ThemeChoice>(
         QSettings().value(QStringLiteral("theme"), static_cast<int>(lwb::ui::ThemeChoice::FollowDesktop)).toInt());
     if (parser.isSet(theme)) {
@@ -71,7 +81,7 @@ int main(int argc, char** argv)
         choice = lwb::ui::ThemeChoice::Light;
     lwb::ui::applyTheme(choice);
 
-    lwb::ui::MainWindow window(makeController(parser.isSet(demo) || screenshots, parser.value(records).toLongLong()));
+    lwb::ui::MainWindow window(makeController(useDemo, parser.value(records).toLongLong()));
     if (!screenshots && !parser.isSet(smoke))
         window.restoreLayout();
     window.show();
@@ -89,15 +99,14 @@ int main(int argc, char** argv)
         int status = 0;
         QTimer::singleShot(100, &window, [&] {
             const int n = lwb::ui::runScreenshotTour(window,
-                parser.isSet(open) ? parser.value(open) : QStringLiteral("demo:300"), QStringLiteral("demo:300:pareto"),
-                parser.value(shots));
+                !studyToOpen.isEmpty() ? studyToOpen : QStringLiteral("demo:300"),
+                useDemo ? QStringLiteral("demo:300:pareto") : parser.value(openPareto), parser.value(shots));
             status = n > 0 ? 0 : 1;
             QApplication::exit(status);
         });
         return QApplication::exec();
-    } else if (parser.isSet(open)) {
-        const QString study = parser.value(open);
-        QTimer::singleShot(0, &window, [&window, study] { window.controller()->openStudy(study); });
+    } else if (!studyToOpen.isEmpty()) {
+        QTimer::singleShot(0, &window, [&window, studyToOpen] { window.controller()->openStudy(studyToOpen); });
     }
     return QApplication::exec();
 }

@@ -117,8 +117,17 @@ int runScreenshotTour(MainWindow& w, const QString& study, const QString& pareto
         for (const auto& item : lane)
             if (item.nameId == backward && ++seen == 2)
                 focus = static_cast<double>(item.startNs);
-    view->setVisibleRange(focus, focus + 220'000);
-    w.timelinePage()->searchField()->setText(QStringLiteral("gemm"));
+    // Demo traces have "backward" markers and gemm kernels; a real trace: zoom into the first
+    // step and search for its most expensive op.
+    const bool demoTrace = backward != lwb::ui::TimelineSource::kNoName;
+    const double window = demoTrace ? 220'000.0 : span * 0.15;
+    if (!demoTrace)
+        focus = range.startNs + span * 0.04;
+    view->setVisibleRange(focus, focus + window);
+    QString search = QStringLiteral("gemm");
+    if (!demoTrace && timeline->kernels && !timeline->kernels->rows.empty())
+        search = QString::fromStdString(timeline->kernels->rows.front().name);
+    w.timelinePage()->searchField()->setText(search);
     // Select the first visible launch so its flow line to the kernel shows.
     settle(100);
     for (const auto& b : view->drawList().boxes)

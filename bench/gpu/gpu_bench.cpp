@@ -93,7 +93,7 @@ std::unique_ptr<CudaBackend> makeBackend(const CudaOptions& cuda)
 
 #define BENCH_CHECK(expr)                                                                                              \
     do {                                                                                                               \
-        const auto& lwbStatus = (expr);                                                                                     \
+        const auto& lwbStatus = (expr);                                                                                \
         if (!lwbStatus.has_value()) {                                                                                  \
             std::fprintf(stderr, "  failed: %s\n", lwbStatus.error().describe().c_str());                              \
             return;                                                                                                    \
@@ -150,8 +150,7 @@ void benchTrain(const Options& o, const char* label, Precision precision, Fp32Ma
     }
     const double stepMs = median(ms);
     const double tokensPerS = static_cast<double>(N) / (stepMs / 1e3);
-    const double flopsPerToken = 6.0 * static_cast<double>(P)
-        + 6.0 * static_cast<double>(cfg.nLayer * cfg.nEmbd * T);
+    const double flopsPerToken = 6.0 * static_cast<double>(P) + 6.0 * static_cast<double>(cfg.nLayer * cfg.nEmbd * T);
     const double achieved = flopsPerToken * tokensPerS / 1e12;
     const Peaks* peaks = peaksFor(be->device().name);
     double peak = o.peakOverride;
@@ -164,8 +163,8 @@ void benchTrain(const Options& o, const char* label, Precision precision, Fp32Ma
     if (o.graphs) {
         auto st = be->launchStats();
         std::printf("       graphs: %lld segments, %lld replays, %lld updates, %lld instantiations\n",
-            static_cast<long long>(st.segments), static_cast<long long>(st.replays),
-            static_cast<long long>(st.updates), static_cast<long long>(st.instantiations));
+            static_cast<long long>(st.segments), static_cast<long long>(st.replays), static_cast<long long>(st.updates),
+            static_cast<long long>(st.instantiations));
     }
 }
 
@@ -206,8 +205,7 @@ void benchDecode(const Options& o, const char* label, Precision precision, std::
         weightBytes += static_cast<double>(l.qkv->bytes() + l.attproj->bytes() + l.fc->bytes() + l.fcproj->bytes());
     const auto& d = be->device();
     const Peaks* peaks = peaksFor(d.name);
-    const double hbm = peaks ? peaks->hbm * 1e12
-                             : 2.0 * d.memoryClockKHz * 1e3 * d.memoryBusWidthBits / 8.0; // DDR
+    const double hbm = peaks ? peaks->hbm * 1e12 : 2.0 * d.memoryClockKHz * 1e3 * d.memoryBusWidthBits / 8.0; // DDR
     const double boundS = weightBytes / hbm;
     std::printf("decode %-6s B%-3lld %8.3f ms/token  %10.0f tokens/s  weights %.0f MB, bandwidth bound %.3f ms "
                 "(%.0f%% of it)\n",
@@ -244,8 +242,9 @@ int main(int argc, char** argv)
         } else if (a == "--peak-tflops") {
             o.peakOverride = std::stod(next());
         } else {
-            std::fprintf(stderr, "usage: gpu_bench [--quick] [--model gpt2-124m|gpt-s] [--batch B] [--seq T] "
-                                 "[--steps N] [--warmup N] [--graphs] [--only train|decode] [--peak-tflops X]\n");
+            std::fprintf(stderr,
+                "usage: gpu_bench [--quick] [--model gpt2-124m|gpt-s] [--batch B] [--seq T] "
+                "[--steps N] [--warmup N] [--graphs] [--only train|decode] [--peak-tflops X]\n");
             return 2;
         }
     }
@@ -263,7 +262,8 @@ int main(int argc, char** argv)
         d.name.c_str(), d.computeMajor, d.computeMinor, d.smCount, static_cast<double>(d.memoryBytes) / 1e9,
         d.smClockKHz / 1000, d.runtimeVersion, d.driverVersion, o.model.c_str(), o.graphs ? "on" : "off");
     if (peaks)
-        std::printf("dense peaks (data sheet): fp32 %.1f, tf32 %.1f, bf16 %.1f TFLOP/s, int8 %.0f TOPS, HBM %.2f TB/s\n",
+        std::printf(
+            "dense peaks (data sheet): fp32 %.1f, tf32 %.1f, bf16 %.1f TFLOP/s, int8 %.0f TOPS, HBM %.2f TB/s\n",
             peaks->fp32, peaks->tf32, peaks->bf16, peaks->int8, peaks->hbm);
     else if (o.peakOverride == 0)
         std::printf("unknown device: MFU needs --peak-tflops\n");

@@ -6,10 +6,10 @@
 namespace lwb::engine::conformance {
 namespace {
 
-    const std::vector<test::BackendUnderTest> kCuda {{"cuda", "cuda", 1, CpuKernels::Best}};
+const std::vector<test::BackendUnderTest> kCuda {{"cuda", "cuda", 1, CpuKernels::Best}};
 
-    INSTANTIATE_TEST_SUITE_P(Cuda, BackendConformance, ::testing::ValuesIn(kCuda), test::backendLabel);
-    INSTANTIATE_TEST_SUITE_P(Cuda, GptStepConformance, ::testing::ValuesIn(kCuda), test::backendLabel);
+INSTANTIATE_TEST_SUITE_P(Cuda, BackendConformance, ::testing::ValuesIn(kCuda), test::backendLabel);
+INSTANTIATE_TEST_SUITE_P(Cuda, GptStepConformance, ::testing::ValuesIn(kCuda), test::backendLabel);
 
 } // namespace
 } // namespace lwb::engine::conformance

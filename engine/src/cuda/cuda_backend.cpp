@@ -16,34 +16,34 @@ namespace lwb::engine::cuda {
 
 namespace {
 
-    Elem elem(DType d)
-    {
-        return static_cast<Elem>(static_cast<std::int32_t>(d));
-    }
+Elem elem(DType d)
+{
+    return static_cast<Elem>(static_cast<std::int32_t>(d));
+}
 
-    bool isFloatType(DType d)
-    {
-        return d == DType::F32 || d == DType::BF16 || d == DType::F16;
-    }
+bool isFloatType(DType d)
+{
+    return d == DType::F32 || d == DType::BF16 || d == DType::F16;
+}
 
-    std::string cudaText(cudaError_t err)
-    {
-        return fmt::format("{} ({})", cudaGetErrorName(err), cudaGetErrorString(err));
-    }
+std::string cudaText(cudaError_t err)
+{
+    return fmt::format("{} ({})", cudaGetErrorName(err), cudaGetErrorString(err));
+}
 
-    Error cudaFailure(cudaError_t err, const std::string& what, std::string where)
-    {
-        cudaGetLastError();
-        return Error {err == cudaErrorMemoryAllocation ? ErrorCode::OutOfMemory : ErrorCode::Cuda,
-            what + ": " + cudaText(err), std::move(where)};
-    }
+Error cudaFailure(cudaError_t err, const std::string& what, std::string where)
+{
+    cudaGetLastError();
+    return Error {err == cudaErrorMemoryAllocation ? ErrorCode::OutOfMemory : ErrorCode::Cuda,
+        what + ": " + cudaText(err), std::move(where)};
+}
 
-    constexpr std::size_t kAlign = 256;
+constexpr std::size_t kAlign = 256;
 
-    std::size_t alignUp(std::size_t bytes)
-    {
-        return (bytes + kAlign - 1) / kAlign * kAlign;
-    }
+std::size_t alignUp(std::size_t bytes)
+{
+    return (bytes + kAlign - 1) / kAlign * kAlign;
+}
 
 } // namespace
 
@@ -177,8 +177,8 @@ Result<std::unique_ptr<Backend>> createCudaBackend(const BackendOptions& options
 Result<std::unique_ptr<Backend>> CudaBackend::create(const BackendOptions& options, const CudaOptions& cuda)
 {
     if (cuda.prefetchDepth < 1)
-        return fail(ErrorCode::InvalidArgument,
-            fmt::format("prefetch_depth must be >= 1, got {}", cuda.prefetchDepth), LWB_WHERE);
+        return fail(ErrorCode::InvalidArgument, fmt::format("prefetch_depth must be >= 1, got {}", cuda.prefetchDepth),
+            LWB_WHERE);
     auto tracker = options.memory ? options.memory : std::make_shared<MemoryTracker>();
     std::unique_ptr<CudaBackend> backend(new CudaBackend(options, cuda, std::move(tracker)));
     LWB_RETURN_IF_ERROR(backend->init());
@@ -226,8 +226,8 @@ Status CudaBackend::init()
         recordError(err == cudaErrorMemoryAllocation ? ErrorCode::OutOfMemory : ErrorCode::Cuda, what);
     });
     if (cublasStatus_t st = cublasLtCreate(&m_cublas); st != CUBLAS_STATUS_SUCCESS)
-        return fail(ErrorCode::Cuda, fmt::format("cublasLtCreate failed with status {}", static_cast<int>(st)),
-            LWB_WHERE);
+        return fail(
+            ErrorCode::Cuda, fmt::format("cublasLtCreate failed with status {}", static_cast<int>(st)), LWB_WHERE);
     // cuBLASLt picks faster kernels with a workspace: 32 MiB on Hopper and newer, 4 MiB before.
     const std::int64_t workspace = m_props.computeMajor >= 9 ? (32 << 20) : (4 << 20);
     LWB_ASSIGN_OR_RETURN(m_cublasWorkspace, allocate({workspace}, DType::U8, MemoryKind::Workspace));
@@ -490,8 +490,8 @@ void CudaBackend::copy(const Tensor& dst, const Tensor& src)
 {
     Trace trace(*this, "copy", OpCategory::Memcpy, 0, 2.0 * static_cast<double>(src.bytes()));
     launchMemcpy(*m_queue,
-        MemcpyArgs {dst.data(), src.data(), static_cast<i64>(std::min(dst.bytes(), src.bytes())),
-            cudaMemcpyDeviceToDevice, 0});
+        MemcpyArgs {
+            dst.data(), src.data(), static_cast<i64>(std::min(dst.bytes(), src.bytes())), cudaMemcpyDeviceToDevice, 0});
 }
 
 void CudaBackend::convert(const Tensor& dst, const Tensor& src)
@@ -630,20 +630,21 @@ void CudaBackend::geluBackward(const Tensor& dinp, const Tensor& inp, const Tens
 }
 
 namespace {
-    bool checkHeads(CudaBackend& be, std::int64_t C, int nHead, const char* op)
-    {
-        if (nHead < 1 || C % nHead != 0) {
-            be.recordError(ErrorCode::InvalidArgument, fmt::format("{}: {} channels do not split into {} heads", op, C, nHead));
-            return false;
-        }
-        if (C / nHead > kMaxAttentionHeadSize) {
-            be.recordError(ErrorCode::Unsupported,
-                fmt::format("{}: head size {} exceeds the CUDA attention kernels' maximum of {} (use more heads)", op,
-                    C / nHead, kMaxAttentionHeadSize));
-            return false;
-        }
-        return true;
+bool checkHeads(CudaBackend& be, std::int64_t C, int nHead, const char* op)
+{
+    if (nHead < 1 || C % nHead != 0) {
+        be.recordError(
+            ErrorCode::InvalidArgument, fmt::format("{}: {} channels do not split into {} heads", op, C, nHead));
+        return false;
     }
+    if (C / nHead > kMaxAttentionHeadSize) {
+        be.recordError(ErrorCode::Unsupported,
+            fmt::format("{}: head size {} exceeds the CUDA attention kernels' maximum of {} (use more heads)", op,
+                C / nHead, kMaxAttentionHeadSize));
+        return false;
+    }
+    return true;
+}
 } // namespace
 
 void CudaBackend::attentionForward(const Tensor& out, const Tensor& att, const Tensor& qkv, int nHead)
@@ -694,8 +695,8 @@ void CudaBackend::attentionKvCache(const Tensor& out, const Tensor& qkv, const T
 
 // ---- loss, sampling, optimiser ------------------------------------------------------------------
 
-void CudaBackend::crossEntropy(const Tensor& losses, const Tensor& dlogits, const Tensor& logits,
-    const Tensor& targets, std::int64_t vocab, float dlossScale)
+void CudaBackend::crossEntropy(const Tensor& losses, const Tensor& dlogits, const Tensor& logits, const Tensor& targets,
+    std::int64_t vocab, float dlossScale)
 {
     const std::int64_t M = logits.shape().rows(), Vp = logits.shape().cols();
     Trace trace(*this, "cross_entropy", OpCategory::Compute, 8.0 * static_cast<double>(M * vocab),
@@ -717,7 +718,8 @@ void CudaBackend::argmax(const Tensor& out, const Tensor& logits, std::int64_t v
     launchArgmax(*m_queue, ArgmaxArgs {out.data<std::int32_t>(), logits.data<float>(), M, vocab, Vp});
 }
 
-void CudaBackend::adamw(const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const AdamWStep& step)
+void CudaBackend::adamw(
+    const Tensor& param, const Tensor& grad, const Tensor& m, const Tensor& v, const AdamWStep& step)
 {
     const std::int64_t n = param.numel();
     Trace trace(*this, "adamw", OpCategory::Optimizer, 12.0 * static_cast<double>(n), 28.0 * static_cast<double>(n));

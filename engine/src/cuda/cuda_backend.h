@@ -71,10 +71,7 @@ bool cudaSupports(Op op, DType dtype);
 class CudaPackedWeight final : public PackedWeight {
 public:
     const PackedWeightDesc& desc() const override { return m_desc; }
-    std::size_t bytes() const override
-    {
-        return m_data.bytes() + (m_colScale.defined() ? m_colScale.bytes() : 0);
-    }
+    std::size_t bytes() const override { return m_data.bytes() + (m_colScale.defined() ? m_colScale.bytes() : 0); }
     PackedWeightDesc m_desc;
     Tensor m_data; ///< [n, k] in desc.dtype
     Tensor m_colScale; ///< I8: [n] F32

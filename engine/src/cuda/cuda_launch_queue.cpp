@@ -9,48 +9,48 @@ namespace lwb::engine::cuda {
 
 namespace {
 
-    std::uint64_t mix(std::uint64_t h, const void* data, std::size_t bytes)
-    {
-        const auto* p = static_cast<const unsigned char*>(data);
-        for (std::size_t i = 0; i < bytes; ++i) {
-            h ^= p[i];
-            h *= 1099511628211ull; // FNV-1a
-        }
-        return h;
+std::uint64_t mix(std::uint64_t h, const void* data, std::size_t bytes)
+{
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < bytes; ++i) {
+        h ^= p[i];
+        h *= 1099511628211ull; // FNV-1a
     }
+    return h;
+}
 
-    /// What must agree for cudaGraphExecUpdate to have a chance: the call functions and, for
-    /// kernel launches, the kernel and its geometry.
-    std::uint64_t structureOf(const std::vector<StreamCall>& calls)
-    {
-        std::uint64_t h = 14695981039346656037ull;
-        for (const auto& c : calls) {
-            h = mix(h, &c.fn, sizeof c.fn);
-            if (c.fn == &launchKernelThunk)
-                h = mix(h, c.args, kKernelGeometryBytes);
-        }
-        return h;
+/// What must agree for cudaGraphExecUpdate to have a chance: the call functions and, for
+/// kernel launches, the kernel and its geometry.
+std::uint64_t structureOf(const std::vector<StreamCall>& calls)
+{
+    std::uint64_t h = 14695981039346656037ull;
+    for (const auto& c : calls) {
+        h = mix(h, &c.fn, sizeof c.fn);
+        if (c.fn == &launchKernelThunk)
+            h = mix(h, c.args, kKernelGeometryBytes);
     }
+    return h;
+}
 
-    bool sameCalls(const std::vector<StreamCall>& a, const std::vector<StreamCall>& b)
-    {
-        if (a.size() != b.size())
+bool sameCalls(const std::vector<StreamCall>& a, const std::vector<StreamCall>& b)
+{
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (!a[i].sameAs(b[i]))
             return false;
-        for (std::size_t i = 0; i < a.size(); ++i)
-            if (!a[i].sameAs(b[i]))
-                return false;
-        return true;
-    }
+    return true;
+}
 
-    std::string describe(cudaError_t err)
-    {
-        std::string text = fmt::format("{} ({})", cudaGetErrorName(err), cudaGetErrorString(err));
-        if (const char* library = lastLibraryError()) {
-            text = fmt::format("{}: {}", library, text);
-            setLastLibraryError(nullptr);
-        }
-        return text;
+std::string describe(cudaError_t err)
+{
+    std::string text = fmt::format("{} ({})", cudaGetErrorName(err), cudaGetErrorString(err));
+    if (const char* library = lastLibraryError()) {
+        text = fmt::format("{}: {}", library, text);
+        setLastLibraryError(nullptr);
     }
+    return text;
+}
 
 } // namespace
 

@@ -17,111 +17,111 @@ namespace lwb::engine::cuda {
 
 namespace {
 
-    cudaDataType_t cudaType(DType d)
-    {
-        switch (d) {
-        case DType::BF16:
-            return CUDA_R_16BF;
-        case DType::F16:
-            return CUDA_R_16F;
-        case DType::I8:
-            return CUDA_R_8I;
-        case DType::I32:
-            return CUDA_R_32I;
-        default:
-            return CUDA_R_32F;
-        }
+cudaDataType_t cudaType(DType d)
+{
+    switch (d) {
+    case DType::BF16:
+        return CUDA_R_16BF;
+    case DType::F16:
+        return CUDA_R_16F;
+    case DType::I8:
+        return CUDA_R_8I;
+    case DType::I32:
+        return CUDA_R_32I;
+    default:
+        return CUDA_R_32F;
     }
+}
 
-    int alignmentOf(const void* p)
-    {
-        const auto a = reinterpret_cast<std::uintptr_t>(p);
-        for (int al = 256; al > 1; al /= 2)
-            if (a % static_cast<std::uintptr_t>(al) == 0)
-                return al;
-        return 1;
+int alignmentOf(const void* p)
+{
+    const auto a = reinterpret_cast<std::uintptr_t>(p);
+    for (int al = 256; al > 1; al /= 2)
+        if (a % static_cast<std::uintptr_t>(al) == 0)
+            return al;
+    return 1;
+}
+
+const char* statusText(cublasStatus_t st)
+{
+    switch (st) {
+    case CUBLAS_STATUS_NOT_INITIALIZED:
+        return "cuBLASLt: not initialised";
+    case CUBLAS_STATUS_ALLOC_FAILED:
+        return "cuBLASLt: allocation failed";
+    case CUBLAS_STATUS_INVALID_VALUE:
+        return "cuBLASLt: invalid value";
+    case CUBLAS_STATUS_ARCH_MISMATCH:
+        return "cuBLASLt: architecture mismatch";
+    case CUBLAS_STATUS_EXECUTION_FAILED:
+        return "cuBLASLt: execution failed";
+    case CUBLAS_STATUS_NOT_SUPPORTED:
+        return "cuBLASLt: not supported";
+    case CUBLAS_STATUS_INTERNAL_ERROR:
+        return "cuBLASLt: internal error";
+    default:
+        return "cuBLASLt: error";
     }
+}
 
-    const char* statusText(cublasStatus_t st)
-    {
-        switch (st) {
-        case CUBLAS_STATUS_NOT_INITIALIZED:
-            return "cuBLASLt: not initialised";
-        case CUBLAS_STATUS_ALLOC_FAILED:
-            return "cuBLASLt: allocation failed";
-        case CUBLAS_STATUS_INVALID_VALUE:
-            return "cuBLASLt: invalid value";
-        case CUBLAS_STATUS_ARCH_MISMATCH:
-            return "cuBLASLt: architecture mismatch";
-        case CUBLAS_STATUS_EXECUTION_FAILED:
-            return "cuBLASLt: execution failed";
-        case CUBLAS_STATUS_NOT_SUPPORTED:
-            return "cuBLASLt: not supported";
-        case CUBLAS_STATUS_INTERNAL_ERROR:
-            return "cuBLASLt: internal error";
-        default:
-            return "cuBLASLt: error";
-        }
-    }
+/// One recorded cublasLtMatmul call (D = alpha op(A) op(B) + beta D).
+struct LtCallArgs {
+    cublasLtHandle_t handle;
+    const MatmulPlan* plan;
+    const void* a;
+    const void* b;
+    void* d;
+    const void* bias;
+    void* workspace;
+    std::uint64_t workspaceBytes;
+    float alpha, beta;
+    std::int32_t alphaInt, betaInt;
+};
 
-    /// One recorded cublasLtMatmul call (D = alpha op(A) op(B) + beta D).
-    struct LtCallArgs {
-        cublasLtHandle_t handle;
-        const MatmulPlan* plan;
-        const void* a;
-        const void* b;
-        void* d;
-        const void* bias;
-        void* workspace;
-        std::uint64_t workspaceBytes;
-        float alpha, beta;
-        std::int32_t alphaInt, betaInt;
-    };
-
-    cudaError_t ltMatmulThunk(const void* args, cudaStream_t stream)
-    {
-        const auto& c = *static_cast<const LtCallArgs*>(args);
-        const MatmulPlan& p = *c.plan;
-        if (p.bias) {
-            cublasStatus_t st
-                = cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &c.bias, sizeof(c.bias));
-            if (st != CUBLAS_STATUS_SUCCESS) {
-                setLastLibraryError(statusText(st));
-                return cudaErrorUnknown;
-            }
-        }
-        const void* alpha = p.integer ? static_cast<const void*>(&c.alphaInt) : static_cast<const void*>(&c.alpha);
-        const void* beta = p.integer ? static_cast<const void*>(&c.betaInt) : static_cast<const void*>(&c.beta);
-        cublasStatus_t st = cublasLtMatmul(c.handle, p.op, alpha, c.a, p.a, c.b, p.b, beta, c.d, p.d, c.d, p.d,
-            &p.algo, c.workspace, static_cast<std::size_t>(c.workspaceBytes), stream);
+cudaError_t ltMatmulThunk(const void* args, cudaStream_t stream)
+{
+    const auto& c = *static_cast<const LtCallArgs*>(args);
+    const MatmulPlan& p = *c.plan;
+    if (p.bias) {
+        cublasStatus_t st
+            = cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &c.bias, sizeof(c.bias));
         if (st != CUBLAS_STATUS_SUCCESS) {
             setLastLibraryError(statusText(st));
             return cudaErrorUnknown;
         }
-        return cudaSuccess;
     }
-
-    enum KeyField { kTransA, kTransB, kM, kN, kK, kLda, kLdb, kLdd, kTypeA, kTypeB, kTypeD, kCompute, kBias };
-
-    constexpr std::size_t kScratchAlign = 256;
-    std::size_t alignUp(std::size_t bytes)
-    {
-        return (bytes + kScratchAlign - 1) / kScratchAlign * kScratchAlign;
+    const void* alpha = p.integer ? static_cast<const void*>(&c.alphaInt) : static_cast<const void*>(&c.alpha);
+    const void* beta = p.integer ? static_cast<const void*>(&c.betaInt) : static_cast<const void*>(&c.beta);
+    cublasStatus_t st = cublasLtMatmul(c.handle, p.op, alpha, c.a, p.a, c.b, p.b, beta, c.d, p.d, c.d, p.d, &p.algo,
+        c.workspace, static_cast<std::size_t>(c.workspaceBytes), stream);
+    if (st != CUBLAS_STATUS_SUCCESS) {
+        setLastLibraryError(statusText(st));
+        return cudaErrorUnknown;
     }
+    return cudaSuccess;
+}
 
-    /// Scratch of the int8 path for M rows: s8 rows, row scales, s32 accumulators.
-    struct Int8Scratch {
-        std::size_t quantized, rowScale, acc, total;
-    };
-    Int8Scratch int8Scratch(std::int64_t M, std::int64_t K, std::int64_t N)
-    {
-        Int8Scratch s;
-        s.quantized = 0;
-        s.rowScale = alignUp(static_cast<std::size_t>(M * K));
-        s.acc = s.rowScale + alignUp(static_cast<std::size_t>(M) * 4);
-        s.total = s.acc + alignUp(static_cast<std::size_t>(M * N) * 4);
-        return s;
-    }
+enum KeyField { kTransA, kTransB, kM, kN, kK, kLda, kLdb, kLdd, kTypeA, kTypeB, kTypeD, kCompute, kBias };
+
+constexpr std::size_t kScratchAlign = 256;
+std::size_t alignUp(std::size_t bytes)
+{
+    return (bytes + kScratchAlign - 1) / kScratchAlign * kScratchAlign;
+}
+
+/// Scratch of the int8 path for M rows: s8 rows, row scales, s32 accumulators.
+struct Int8Scratch {
+    std::size_t quantized, rowScale, acc, total;
+};
+Int8Scratch int8Scratch(std::int64_t M, std::int64_t K, std::int64_t N)
+{
+    Int8Scratch s;
+    s.quantized = 0;
+    s.rowScale = alignUp(static_cast<std::size_t>(M * K));
+    s.acc = s.rowScale + alignUp(static_cast<std::size_t>(M) * 4);
+    s.total = s.acc + alignUp(static_cast<std::size_t>(M * N) * 4);
+    return s;
+}
 
 } // namespace
 
@@ -186,9 +186,9 @@ const MatmulPlan* CudaBackend::matmulPlan(const MatmulKey& key, const void* bias
         const std::uint64_t workspace = cublasWorkspaceBytes();
         cublasLtMatmulPreferenceSetAttribute(
             pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof workspace);
-        const std::uint32_t align[4] = {static_cast<std::uint32_t>(std::get<13>(key)),
-            static_cast<std::uint32_t>(std::get<14>(key)), static_cast<std::uint32_t>(std::get<15>(key)),
-            static_cast<std::uint32_t>(std::get<15>(key))};
+        const std::uint32_t align[4]
+            = {static_cast<std::uint32_t>(std::get<13>(key)), static_cast<std::uint32_t>(std::get<14>(key)),
+                static_cast<std::uint32_t>(std::get<15>(key)), static_cast<std::uint32_t>(std::get<15>(key))};
         cublasLtMatmulPreferenceSetAttribute(
             pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &align[0], sizeof align[0]);
         cublasLtMatmulPreferenceSetAttribute(
@@ -213,38 +213,38 @@ const MatmulPlan* CudaBackend::matmulPlan(const MatmulKey& key, const void* bias
 
 namespace {
 
-    int computeType(DType weights, Fp32Math math)
-    {
-        if (weights == DType::I8)
-            return CUBLAS_COMPUTE_32I;
-        if (weights == DType::F32 && math == Fp32Math::Tf32)
-            return CUBLAS_COMPUTE_32F_FAST_TF32;
-        return CUBLAS_COMPUTE_32F;
-    }
+int computeType(DType weights, Fp32Math math)
+{
+    if (weights == DType::I8)
+        return CUBLAS_COMPUTE_32I;
+    if (weights == DType::F32 && math == Fp32Math::Tf32)
+        return CUBLAS_COMPUTE_32F_FAST_TF32;
+    return CUBLAS_COMPUTE_32F;
+}
 
-    /// Forward key: D(n x M) = W^T (W stored k x n) . in (k x M).
-    MatmulKey forwardKey(std::int64_t M, std::int64_t K, std::int64_t N, DType type, DType out, int compute,
-        bool bias, const void* w, const void* in, const void* d, const void* biasPtr)
-    {
-        return MatmulKey {CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, K, K, N, cudaType(type), cudaType(type), cudaType(out),
-            compute, bias ? 1 : 0, alignmentOf(w), alignmentOf(in), alignmentOf(d), bias ? alignmentOf(biasPtr) : 0};
-    }
+/// Forward key: D(n x M) = W^T (W stored k x n) . in (k x M).
+MatmulKey forwardKey(std::int64_t M, std::int64_t K, std::int64_t N, DType type, DType out, int compute, bool bias,
+    const void* w, const void* in, const void* d, const void* biasPtr)
+{
+    return MatmulKey {CUBLAS_OP_T, CUBLAS_OP_N, N, M, K, K, K, N, cudaType(type), cudaType(type), cudaType(out),
+        compute, bias ? 1 : 0, alignmentOf(w), alignmentOf(in), alignmentOf(d), bias ? alignmentOf(biasPtr) : 0};
+}
 
-    /// Weight-gradient key: D(k x n) = in (k x M) . dout^T (dout stored n x M).
-    MatmulKey weightGradKey(std::int64_t M, std::int64_t K, std::int64_t N, DType type, int compute, const void* in,
-        const void* dout, const void* d)
-    {
-        return MatmulKey {CUBLAS_OP_N, CUBLAS_OP_T, K, N, M, K, N, K, cudaType(type), cudaType(type),
-            cudaType(DType::F32), compute, 0, alignmentOf(in), alignmentOf(dout), alignmentOf(d), 0};
-    }
+/// Weight-gradient key: D(k x n) = in (k x M) . dout^T (dout stored n x M).
+MatmulKey weightGradKey(std::int64_t M, std::int64_t K, std::int64_t N, DType type, int compute, const void* in,
+    const void* dout, const void* d)
+{
+    return MatmulKey {CUBLAS_OP_N, CUBLAS_OP_T, K, N, M, K, N, K, cudaType(type), cudaType(type), cudaType(DType::F32),
+        compute, 0, alignmentOf(in), alignmentOf(dout), alignmentOf(d), 0};
+}
 
 } // namespace
 
 Result<std::unique_ptr<PackedWeight>> CudaBackend::createPackedWeight(const PackedWeightDesc& desc)
 {
     if (!cudaSupports(Op::Matmul, desc.dtype))
-        return fail(ErrorCode::Unsupported,
-            fmt::format("the CUDA backend has no {} matmul", dtypeName(desc.dtype)), LWB_WHERE);
+        return fail(
+            ErrorCode::Unsupported, fmt::format("the CUDA backend has no {} matmul", dtypeName(desc.dtype)), LWB_WHERE);
     if (desc.dtype == DType::I8 && desc.layout != WeightLayout::Transposed)
         return fail(ErrorCode::Unsupported, "int8 weights are only supported for forward (transposed) use", LWB_WHERE);
     if (desc.n <= 0 || desc.k <= 0)
@@ -281,8 +281,8 @@ void CudaBackend::packWeight(PackedWeight& packedWeight, const Tensor& source)
     }
     if (d.dtype == DType::I8) {
         launchQuantizeRows(*m_queue,
-            QuantizeRowsArgs {w.m_data.data<std::int8_t>(), w.m_colScale.data<float>(), source.data<float>(), d.n, d.k,
-                d.k});
+            QuantizeRowsArgs {
+                w.m_data.data<std::int8_t>(), w.m_colScale.data<float>(), source.data<float>(), d.n, d.k, d.k});
         return;
     }
     launchPack(*m_queue,
@@ -349,8 +349,8 @@ void CudaBackend::matmul(
         }
         if (!ensureScratch(static_cast<std::size_t>(M * K) * 2))
             return;
-        launchConvert(*m_queue, ConvertArgs {scratch(), in.data(), M * K, static_cast<Elem>(static_cast<int>(d.dtype)),
-                                    Elem::F32});
+        launchConvert(*m_queue,
+            ConvertArgs {scratch(), in.data(), M * K, static_cast<Elem>(static_cast<int>(d.dtype)), Elem::F32});
         src = scratch();
     }
     const bool epilogueBias = bias.defined() && alignmentOf(bias.data()) >= 16;
@@ -385,8 +385,8 @@ Status CudaBackend::prepareWeightGrad(std::int64_t m, std::int64_t n, std::int64
         return synchronize();
     if (!planning()) {
         const void* aligned = reinterpret_cast<const void*>(std::uintptr_t {256});
-        matmulPlan(weightGradKey(m, k, n, dtype, computeType(dtype, m_cuda.fp32Math), aligned, aligned, aligned),
-            nullptr);
+        matmulPlan(
+            weightGradKey(m, k, n, dtype, computeType(dtype, m_cuda.fp32Math), aligned, aligned, aligned), nullptr);
     }
     return synchronize();
 }
@@ -397,7 +397,8 @@ void CudaBackend::matmulWeightGrad(const Tensor& dweight, const Tensor& dout, co
     Trace trace(*this, "matmul_weight_grad", OpCategory::Compute, 2.0 * static_cast<double>(M * N * K),
         static_cast<double>(in.bytes() + dout.bytes() + dweight.bytes()));
     if (dout.shape().rows() != M || dweight.numel() != N * K || dout.dtype() != in.dtype()
-        || dweight.dtype() != DType::F32 || !(in.dtype() == DType::F32 || in.dtype() == DType::BF16 || in.dtype() == DType::F16)) {
+        || dweight.dtype() != DType::F32
+        || !(in.dtype() == DType::F32 || in.dtype() == DType::BF16 || in.dtype() == DType::F16)) {
         recordError(ErrorCode::InvalidArgument,
             fmt::format("matmul_weight_grad shapes: dout {} ({}), in {} ({}), dweight {}", dout.shape().toString(),
                 dtypeName(dout.dtype()), in.shape().toString(), dtypeName(in.dtype()), dweight.shape().toString()));
@@ -415,7 +416,8 @@ void CudaBackend::matmulWeightGrad(const Tensor& dweight, const Tensor& dout, co
         return;
     if (!plan->found) {
         recordError(ErrorCode::Unsupported,
-            fmt::format("cuBLASLt has no algorithm for a {} weight gradient of {}x{}x{}", dtypeName(in.dtype()), M, K, N));
+            fmt::format(
+                "cuBLASLt has no algorithm for a {} weight gradient of {}x{}x{}", dtypeName(in.dtype()), M, K, N));
         return;
     }
     LtCallArgs call {m_cublas, plan, in.data(), dout.data(), dweight.data(), nullptr, cublasWorkspace(),

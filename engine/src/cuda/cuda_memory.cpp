@@ -14,28 +14,28 @@ namespace lwb::engine::cuda {
 
 namespace {
 
-    struct Allocation {
-        LaunchQueue* owner = nullptr; ///< null: orphaned (owner destroyed)
-        int device = 0;
-    };
+struct Allocation {
+    LaunchQueue* owner = nullptr; ///< null: orphaned (owner destroyed)
+    int device = 0;
+};
 
-    struct Registry {
-        std::mutex mutex;
-        std::unordered_map<void*, Allocation> live;
-    };
+struct Registry {
+    std::mutex mutex;
+    std::unordered_map<void*, Allocation> live;
+};
 
-    Registry& registry()
-    {
-        static Registry* instance = new Registry; // never destroyed: deleters may run at exit
-        return *instance;
-    }
+Registry& registry()
+{
+    static Registry* instance = new Registry; // never destroyed: deleters may run at exit
+    return *instance;
+}
 
-    void useDevice(int device)
-    {
-        int current = -1;
-        if (cudaGetDevice(&current) == cudaSuccess && current != device)
-            cudaSetDevice(device);
-    }
+void useDevice(int device)
+{
+    int current = -1;
+    if (cudaGetDevice(&current) == cudaSuccess && current != device)
+        cudaSetDevice(device);
+}
 
 } // namespace
 

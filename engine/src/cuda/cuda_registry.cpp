@@ -18,29 +18,29 @@ namespace lwb::engine::cuda {
 
 namespace {
 
-    /// Lowest compiled architecture as major*10+minor (e.g. 80), 0 when unknown.
-    int lowestCompiledArch()
-    {
-        std::stringstream in(LWB_CUDA_ARCHS_LIST);
-        std::string item;
-        int lowest = 0;
-        while (std::getline(in, item, ';')) {
-            int value = 0;
-            for (char c : item) {
-                if (c < '0' || c > '9')
-                    break; // "90-real", "90a" -> 90
-                value = value * 10 + (c - '0');
-            }
-            if (value > 0 && (lowest == 0 || value < lowest))
-                lowest = value;
+/// Lowest compiled architecture as major*10+minor (e.g. 80), 0 when unknown.
+int lowestCompiledArch()
+{
+    std::stringstream in(LWB_CUDA_ARCHS_LIST);
+    std::string item;
+    int lowest = 0;
+    while (std::getline(in, item, ';')) {
+        int value = 0;
+        for (char c : item) {
+            if (c < '0' || c > '9')
+                break; // "90-real", "90a" -> 90
+            value = value * 10 + (c - '0');
         }
-        return lowest;
+        if (value > 0 && (lowest == 0 || value < lowest))
+            lowest = value;
     }
+    return lowest;
+}
 
-    bool runnable(const GpuInfo& g, int lowest)
-    {
-        return g.computeMajor >= 8 && (lowest == 0 || g.computeMajor * 10 + g.computeMinor >= lowest);
-    }
+bool runnable(const GpuInfo& g, int lowest)
+{
+    return g.computeMajor >= 8 && (lowest == 0 || g.computeMajor * 10 + g.computeMinor >= lowest);
+}
 
 } // namespace
 

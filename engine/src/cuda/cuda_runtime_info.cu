@@ -9,17 +9,17 @@
 
 namespace lwb::engine::cuda {
 namespace {
-    __global__ void fillIota(int* out, int n)
-    {
-        int i = blockIdx.x * blockDim.x + threadIdx.x;
-        if (i < n)
-            out[i] = i;
-    }
+__global__ void fillIota(int* out, int n)
+{
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n)
+        out[i] = i;
+}
 
-    std::string describe(cudaError_t err)
-    {
-        return std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
-    }
+std::string describe(cudaError_t err)
+{
+    return std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
+}
 } // namespace
 
 std::string toolkitVersion()

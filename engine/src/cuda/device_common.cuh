@@ -58,8 +58,8 @@ inline unsigned gridFor(i64 n, int threads, i64 maxBlocks = 8192)
 template <typename Args> void allowSharedMemory(void (*kernel)(Args), std::size_t bytes)
 {
     if (bytes > 48 * 1024)
-        cudaFuncSetAttribute(
-            reinterpret_cast<const void*>(kernel), cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes));
+        cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel), cudaFuncAttributeMaxDynamicSharedMemorySize,
+            static_cast<int>(bytes));
 }
 
 constexpr unsigned kFullMask = 0xffffffffu;

@@ -37,8 +37,8 @@ template <int DPL> __global__ void attentionForwardKernel(AttentionForwardArgs a
     float* Qs = smem;
     float* Ks = Qs + kTileRows * hs;
     float* Vs = Ks + kTileRows * hsPad;
-    const i64 bh = blockIdx.y, b = bh / NH, h = bh % NH;
-    const i64 qt = blockIdx.x, t0 = qt * kTileRows;
+    const i64 bh = blockIdx.x, b = bh / NH, h = bh % NH;
+    const i64 qt = blockIdx.y, t0 = qt * kTileRows;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const float scale = 1.0f / sqrtf(static_cast<float>(hs));
     const float* base = a.qkv + b * T * C3 + h * hs;
@@ -124,8 +124,8 @@ template <int DPL> __global__ void attentionBackwardQueryKernel(AttentionBackwar
     float* dOs = smem;
     float* Ks = dOs + kTileRows * hs;
     float* Vs = Ks + kTileRows * hsPad;
-    const i64 bh = blockIdx.y, b = bh / NH, h = bh % NH;
-    const i64 qt = blockIdx.x, t0 = qt * kTileRows;
+    const i64 bh = blockIdx.x, b = bh / NH, h = bh % NH;
+    const i64 qt = blockIdx.y, t0 = qt * kTileRows;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const float scale = 1.0f / sqrtf(static_cast<float>(hs));
     const float* base = a.qkv + b * T * C3 + h * hs;
@@ -227,8 +227,8 @@ template <int DPL> __global__ void attentionBackwardKeyKernel(KeySideArgs a)
     const i64 T = a.T, C = a.C, NH = a.NH, hs = C / NH, C3 = 3 * C;
     float* Ms = smem; // [32 t][33]
     float* Xs = Ms + kTileRows * (kTileRows + 1); // [32 t][hs]
-    const i64 bh = blockIdx.y, b = bh / NH, h = bh % NH;
-    const i64 kt = blockIdx.x, u0 = kt * kTileRows;
+    const i64 bh = blockIdx.x, b = bh / NH, h = bh % NH;
+    const i64 kt = blockIdx.y, u0 = kt * kTileRows;
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const i64 tiles = (T + kTileRows - 1) / kTileRows;
     float acc[kRowsPerWarp][DPL] = {};
@@ -287,7 +287,7 @@ __global__ void kvCacheAttendKernel(KvCacheArgs a)
     extern __shared__ float q[]; // [hs]
     __shared__ float scratch[32];
     const i64 hs = a.C / a.NH, C3 = 3 * a.C;
-    const i64 t = blockIdx.x, bh = blockIdx.y, b = bh / a.NH, h = bh % a.NH;
+    const i64 bh = blockIdx.x, t = blockIdx.y, b = bh / a.NH, h = bh % a.NH;
     const i64 L = a.pos + t + 1, ld = a.pos + a.T;
     const float scale = 1.0f / sqrtf(static_cast<float>(hs));
     for (i64 d = threadIdx.x; d < hs; d += kKvThreads)
@@ -345,7 +345,7 @@ void launchAttentionForward(KernelSink& sink, const AttentionForwardArgs& a)
     const i64 hs = a.C / a.NH;
     if (a.B * a.T * a.C == 0)
         return;
-    dim3 grid(static_cast<unsigned>((a.T + kTileRows - 1) / kTileRows), static_cast<unsigned>(a.B * a.NH));
+    dim3 grid(static_cast<unsigned>(a.B * a.NH), static_cast<unsigned>((a.T + kTileRows - 1) / kTileRows));
     dispatchHeadSize(sink, hs, grid, tiledSharedBytes(hs), a, attentionForwardKernel<1>, attentionForwardKernel<2>,
         attentionForwardKernel<4>, attentionForwardKernel<8>);
 }
@@ -355,7 +355,7 @@ void launchAttentionBackward(KernelSink& sink, const AttentionBackwardArgs& a)
     const i64 hs = a.C / a.NH;
     if (a.B * a.T * a.C == 0)
         return;
-    dim3 grid(static_cast<unsigned>((a.T + kTileRows - 1) / kTileRows), static_cast<unsigned>(a.B * a.NH));
+    dim3 grid(static_cast<unsigned>(a.B * a.NH), static_cast<unsigned>((a.T + kTileRows - 1) / kTileRows));
     const std::size_t keySmem = static_cast<std::size_t>(kTileRows * (kTileRows + 1) + kTileRows * hs) * sizeof(float);
     // dV from P (before the query-side kernel overwrites P with dS).
     KeySideArgs dv {a.dqkv, a.att, a.dout, a.C, 2, a.B, a.T, a.C, a.NH, a.dqkvType, 0};
@@ -376,7 +376,7 @@ void launchAttentionKvCache(KernelSink& sink, const KvCacheArgs& a)
     const i64 hs = a.C / a.NH;
     const std::size_t smem = static_cast<std::size_t>(hs) * sizeof(float);
     allowSharedMemory(kvCacheAttendKernel, smem);
-    dim3 grid(static_cast<unsigned>(a.T), static_cast<unsigned>(a.B * a.NH));
+    dim3 grid(static_cast<unsigned>(a.B * a.NH), static_cast<unsigned>(a.T));
     sink.submit(kernelCall(kvCacheAttendKernel, grid, kKvThreads, static_cast<std::uint32_t>(smem), a));
 }
 

@@ -86,8 +86,8 @@ __global__ void layernormParamPartialKernel(LayernormBackwardArgs a)
 {
     __shared__ float sw[kRowLanes][kColumnTile];
     __shared__ float sb[kRowLanes][kColumnTile];
-    const i64 c = static_cast<i64>(blockIdx.x) * kColumnTile + threadIdx.x;
-    const i64 chunk = blockIdx.y;
+    const i64 c = static_cast<i64>(blockIdx.y) * kColumnTile + threadIdx.x;
+    const i64 chunk = blockIdx.x;
     const i64 r0 = chunk * kChunkRows, r1 = r0 + kChunkRows < a.N ? r0 + kChunkRows : a.N;
     float accW = 0, accB = 0;
     if (c < a.C) {
@@ -116,8 +116,8 @@ __global__ void layernormParamPartialKernel(LayernormBackwardArgs a)
 __global__ void biasGradPartialKernel(BiasGradArgs a)
 {
     __shared__ float s[kRowLanes][kColumnTile];
-    const i64 c = static_cast<i64>(blockIdx.x) * kColumnTile + threadIdx.x;
-    const i64 chunk = blockIdx.y;
+    const i64 c = static_cast<i64>(blockIdx.y) * kColumnTile + threadIdx.x;
+    const i64 chunk = blockIdx.x;
     const i64 r0 = chunk * kChunkRows, r1 = r0 + kChunkRows < a.M ? r0 + kChunkRows : a.M;
     float acc = 0;
     if (c < a.N)
@@ -178,7 +178,7 @@ void launchLayernormBackward(KernelSink& sink, const LayernormBackwardArgs& a)
     sink.submit(kernelCall(layernormBackwardInputKernel,
         static_cast<unsigned>((a.N + kRowsPerBlock - 1) / kRowsPerBlock), kRowsPerBlock * 32, 0, a));
     const i64 chunks = chunksFor(a.N);
-    dim3 grid(static_cast<unsigned>((a.C + kColumnTile - 1) / kColumnTile), static_cast<unsigned>(chunks));
+    dim3 grid(static_cast<unsigned>(chunks), static_cast<unsigned>((a.C + kColumnTile - 1) / kColumnTile));
     sink.submit(kernelCall(layernormParamPartialKernel, grid, dim3(kColumnTile, kRowLanes), 0, a));
     SumChunksArgs w {a.dweight, a.partial, chunks, a.C, 2 * a.C, 0, a.accumulateParams, 0};
     SumChunksArgs b {a.dbias, a.partial, chunks, a.C, 2 * a.C, a.C, a.accumulateParams, 0};
@@ -201,7 +201,7 @@ void launchBiasGrad(KernelSink& sink, const BiasGradArgs& a)
         return;
     }
     const i64 chunks = chunksFor(a.M);
-    dim3 grid(static_cast<unsigned>((a.N + kColumnTile - 1) / kColumnTile), static_cast<unsigned>(chunks));
+    dim3 grid(static_cast<unsigned>(chunks), static_cast<unsigned>((a.N + kColumnTile - 1) / kColumnTile));
     sink.submit(kernelCall(biasGradPartialKernel, grid, dim3(kColumnTile, kRowLanes), 0, a));
     SumChunksArgs s {a.dbias, a.partial, chunks, a.N, a.N, 0, a.accumulate, 0};
     sink.submit(kernelCall(sumChunksKernel, gridFor(a.N, 256), 256, 0, s));

@@ -220,12 +220,13 @@ Status CudaBackend::init()
     }
     if (cudaError_t err = configureDevicePool(m_cuda.device); err != cudaSuccess)
         return fail(cudaFailure(err, "configuring the device memory pool", LWB_WHERE));
-    if (cudaError_t err = cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking); err != cudaSuccess)
+    if (cudaError_t err = createStream(m_streamHandle); err != cudaSuccess)
         return fail(cudaFailure(err, "cudaStreamCreateWithFlags", LWB_WHERE));
+    m_stream = m_streamHandle.get();
     m_queue = std::make_unique<LaunchQueue>(m_stream, m_cuda.graphs, [this](cudaError_t err, const std::string& what) {
         recordError(err == cudaErrorMemoryAllocation ? ErrorCode::OutOfMemory : ErrorCode::Cuda, what);
     });
-    if (cublasStatus_t st = cublasLtCreate(&m_cublas); st != CUBLAS_STATUS_SUCCESS)
+    if (cublasStatus_t st = createCublasLt(m_cublas); st != CUBLAS_STATUS_SUCCESS)
         return fail(
             ErrorCode::Cuda, fmt::format("cublasLtCreate failed with status {}", static_cast<int>(st)), LWB_WHERE);
     // cuBLASLt picks faster kernels with a workspace: 32 MiB on Hopper and newer, 4 MiB before.
@@ -235,7 +236,7 @@ Status CudaBackend::init()
     if (!planning() && m_cuda.staging == HostStaging::Pinned && m_cuda.graphs == GraphMode::Off) {
         m_slots.resize(static_cast<std::size_t>(m_cuda.prefetchDepth));
         for (auto& s : m_slots)
-            if (cudaError_t err = cudaEventCreateWithFlags(&s.done, cudaEventDisableTiming); err != cudaSuccess)
+            if (cudaError_t err = createEvent(s.done); err != cudaSuccess)
                 return fail(cudaFailure(err, "cudaEventCreateWithFlags", LWB_WHERE));
     }
     return {};
@@ -254,17 +255,14 @@ CudaBackend::~CudaBackend()
         cudaStreamSynchronize(m_stream);
         orphanAllocations(m_queue.get());
     }
-    for (auto& s : m_slots)
-        if (s.done)
-            cudaEventDestroy(s.done);
+    // Handles go in dependency order: plans before their cuBLASLt context, the queue (and its
+    // graphs) before the stream.
     m_slots.clear();
     m_graphSlots.clear();
     m_plans.clear();
-    if (m_cublas)
-        cublasLtDestroy(m_cublas);
+    m_cublas.reset();
     m_queue.reset();
-    if (m_stream)
-        cudaStreamDestroy(m_stream);
+    m_streamHandle.reset();
     cudaGetLastError();
 }
 
@@ -423,7 +421,7 @@ void CudaBackend::copyFromHost(const Tensor& dst, const void* src)
         StagingSlot& s = m_slots[static_cast<std::size_t>(m_nextSlot)];
         m_nextSlot = (m_nextSlot + 1) % static_cast<int>(m_slots.size());
         if (s.inFlight)
-            err = cudaEventSynchronize(s.done); // the copy that used this buffer last is done
+            err = cudaEventSynchronize(s.done.get()); // the copy that used this buffer last is done
         if (err == cudaSuccess)
             err = s.buffer.reserve(bytes);
         if (err == cudaSuccess) {
@@ -431,7 +429,7 @@ void CudaBackend::copyFromHost(const Tensor& dst, const void* src)
             err = cudaMemcpyAsync(dst.data(), s.buffer.data(), bytes, cudaMemcpyHostToDevice, m_stream);
         }
         if (err == cudaSuccess)
-            err = cudaEventRecord(s.done, m_stream);
+            err = cudaEventRecord(s.done.get(), m_stream);
         s.inFlight = err == cudaSuccess;
     }
     if (err != cudaSuccess) {

@@ -12,6 +12,7 @@
 #include "lwb/engine/backend.h"
 #include "lwb/engine/workload.h"
 
+#include "cuda/cuda_handles.h"
 #include "cuda/cuda_launch_queue.h"
 #include "cuda/cuda_memory.h"
 #include "cuda/kernels.h"
@@ -172,7 +173,7 @@ public:
     const MatmulPlan* matmulPlan(const MatmulKey& key, const void* biasPointer);
     void* cublasWorkspace() const { return m_cublasWorkspace.data(); }
     std::size_t cublasWorkspaceBytes() const { return m_cublasWorkspace.bytes(); }
-    cublasLtHandle_t cublas() const { return m_cublas; }
+    cublasLtHandle_t cublas() const { return m_cublas.get(); }
     void useDevice() const;
 
     /// Times an op for the observer and opens an NVTX range around its enqueueing.
@@ -199,15 +200,16 @@ private:
     CudaOptions m_cuda;
     DeviceProperties m_props;
     int m_threads = 1;
-    cudaStream_t m_stream = nullptr;
+    StreamHandle m_streamHandle;
+    cudaStream_t m_stream = nullptr; ///< m_streamHandle.get()
     std::unique_ptr<LaunchQueue> m_queue;
-    cublasLtHandle_t m_cublas = nullptr;
+    CublasLtHandle m_cublas;
     Tensor m_cublasWorkspace;
     Tensor m_scratch;
     std::map<MatmulKey, std::unique_ptr<MatmulPlan>> m_plans;
     struct StagingSlot {
         PinnedBuffer buffer;
-        cudaEvent_t done = nullptr;
+        EventHandle done;
         bool inFlight = false;
     };
     std::vector<StagingSlot> m_slots; ///< eager pinned staging ring

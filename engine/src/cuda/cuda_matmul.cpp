@@ -200,7 +200,7 @@ const MatmulPlan* CudaBackend::matmulPlan(const MatmulKey& key, const void* bias
         cublasLtMatmulHeuristicResult_t result {};
         int found = 0;
         cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(
-            m_cublas, plan->op, plan->a, plan->b, plan->d, plan->d, pref, 1, &result, &found);
+            m_cublas.get(), plan->op, plan->a, plan->b, plan->d, plan->d, pref, 1, &result, &found);
         if (st == CUBLAS_STATUS_SUCCESS && found > 0) {
             plan->algo = result.algo;
             plan->workspace = result.workspaceSize;
@@ -328,7 +328,7 @@ void CudaBackend::matmul(
                 nullptr);
         }
         if (plan && plan->found) {
-            LtCallArgs call {m_cublas, plan, w.m_data.data(), quantized, acc, nullptr, cublasWorkspace(),
+            LtCallArgs call {m_cublas.get(), plan, w.m_data.data(), quantized, acc, nullptr, cublasWorkspace(),
                 cublasWorkspaceBytes(), 1.0f, 0.0f, 1, 0};
             m_queue->submit(StreamCall::make(&ltMatmulThunk, call));
         } else {
@@ -364,7 +364,7 @@ void CudaBackend::matmul(
             fmt::format("cuBLASLt has no algorithm for a {} matmul of {}x{}x{}", dtypeName(d.dtype), M, K, N));
         return;
     }
-    LtCallArgs call {m_cublas, plan, w.m_data.data(), src, out.data(), epilogueBias ? bias.data() : nullptr,
+    LtCallArgs call {m_cublas.get(), plan, w.m_data.data(), src, out.data(), epilogueBias ? bias.data() : nullptr,
         cublasWorkspace(), cublasWorkspaceBytes(), 1.0f, accumulate ? 1.0f : 0.0f, 1, 0};
     m_queue->submit(StreamCall::make(&ltMatmulThunk, call));
     if (bias.defined() && !epilogueBias)
@@ -420,7 +420,7 @@ void CudaBackend::matmulWeightGrad(const Tensor& dweight, const Tensor& dout, co
                 "cuBLASLt has no algorithm for a {} weight gradient of {}x{}x{}", dtypeName(in.dtype()), M, K, N));
         return;
     }
-    LtCallArgs call {m_cublas, plan, in.data(), dout.data(), dweight.data(), nullptr, cublasWorkspace(),
+    LtCallArgs call {m_cublas.get(), plan, in.data(), dout.data(), dweight.data(), nullptr, cublasWorkspace(),
         cublasWorkspaceBytes(), 1.0f, mode == Accumulate::Add ? 1.0f : 0.0f, 1, 0};
     m_queue->submit(StreamCall::make(&ltMatmulThunk, call));
 }

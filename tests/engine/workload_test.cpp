@@ -112,7 +112,8 @@ TEST(Workloads, ValidationErrorsNameTheKnobAndDomain)
             EXPECT_NE(r.error().message.find(word), std::string::npos) << r.error().message << " lacks " << word;
     };
     expectError({{"batch_size", std::int64_t {3}}}, ErrorCode::InvalidArgument, {"batch_size", "power of two"});
-    expectError({{"threads", std::int64_t {0}}}, ErrorCode::InvalidArgument, {"threads", "[1, 256]"});
+    expectError({{"threads", std::int64_t {0}}}, ErrorCode::InvalidArgument, {"threads", "[1, "});
+    expectError({{"replicas", std::int64_t {100000}}}, ErrorCode::InvalidArgument, {"replicas"});
     expectError({{"lr", 5.0}}, ErrorCode::InvalidArgument, {"lr"});
     expectError({{"n_embd", std::int64_t {100}}, {"n_head", std::int64_t {3}}}, ErrorCode::InvalidArgument,
         {"n_embd", "n_head"});

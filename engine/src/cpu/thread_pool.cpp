@@ -71,7 +71,7 @@ void ThreadPool::dispatch(Job job, void* context)
     m_generation.notify_all();
     job(context, 0);
     for (int spin = 0; m_pending.load(std::memory_order_acquire) != 0; ++spin) {
-        if (spin < kSpinIterations) {
+        if (spin < m_spinIterations) {
             LWB_CPU_RELAX();
         } else {
             int pending = m_pending.load(std::memory_order_acquire);
@@ -94,7 +94,7 @@ void ThreadPool::workerLoop(int index)
             current = m_generation.load(std::memory_order_acquire);
             if (current != seen)
                 break;
-            if (spin < kSpinIterations)
+            if (spin < m_spinIterations)
                 LWB_CPU_RELAX();
             else
                 m_generation.wait(seen, std::memory_order_acquire);

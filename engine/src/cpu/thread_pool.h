@@ -1,9 +1,10 @@
 // The engine's one intra-op thread pool: a fixed number of threads, the caller being thread 0.
 // Work is split statically by thread index (deterministic results for a given thread count).
 // Workers spin briefly before sleeping on a futex (std::atomic::wait), so back-to-back small ops
-// (batch-1 decode) do not pay a wake-up each. Every pool thread, and every thread that calls
-// into the CPU backend, runs oneDNN single-threaded: OpenMP never starts a team of its own, so
-// there is exactly one set of compute threads (see notes on mixing thread runtimes).
+// (batch-1 decode) do not pay a wake-up each; a pool larger than the machine's logical cores
+// never spins (spinning threads would only take the cores from the ones with work). Every pool thread, and every thread
+// that calls into the CPU backend, runs oneDNN single-threaded: OpenMP never starts a team of its own, so there is
+// exactly one set of compute threads (see notes on mixing thread runtimes).
 #pragma once
 
 #include <atomic>
@@ -66,6 +67,7 @@ private:
     void workerLoop(int index);
 
     int m_size;
+    int m_spinIterations;
     std::vector<std::thread> m_threads;
     Job m_job = nullptr;
     void* m_context = nullptr;

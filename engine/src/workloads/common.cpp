@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/core.h>
+#include <thread>
 
 namespace lwb::engine::detail {
 
@@ -82,13 +83,15 @@ std::vector<KnobSpec> commonKnobs(Purpose purpose, std::int64_t defaultBatch)
         purpose == Purpose::Training ? "sequences (samples) per micro-batch and replica"
                                      : "requests per batch and replica",
         defaultBatch, 1, 4096, KnobScale::PowerOfTwo));
-    knobs.push_back(intKnob("threads", "intra-op threads per replica", 1, 1, 256));
+    // Up to twice the logical cores: enough to see oversubscription, bounded for the tuner.
+    const double maxThreads = std::max(2.0, 2.0 * static_cast<double>(std::thread::hardware_concurrency()));
+    knobs.push_back(intKnob("threads", "intra-op threads per replica", 1, 1, maxThreads));
     knobs.push_back(intKnob("replicas",
         purpose == Purpose::Training ? "data-parallel replicas (gradients all-reduced every step)"
                                      : "concurrent inference streams sharing the weights",
-        1, 1, 64));
-    knobs.push_back(
-        floatKnob("memory_limit", "device memory budget in GB; 0 = unlimited", 0.0, 0.0, 1e6, KnobScale::Linear, "GB"));
+        1, 1, maxThreads));
+    knobs.push_back(floatKnob("memory_limit", "device memory budget in GB; 0 = what the device has available", 0.0, 0.0,
+        1e6, KnobScale::Linear, "GB"));
     knobs.push_back(intKnob("seed", "seed of the weights and data order", 1337, 0, 2147483647.0));
     knobs.push_back(textKnob("checkpoint", "safetensors weights to start from (empty: random init from seed)"));
     return knobs;

@@ -133,10 +133,10 @@ cudaError_t embeddingWteThunk(const void* args, cudaStream_t stream)
 
 int embeddingSortBits(i64 V)
 {
-    int bits = 1;
-    while (bits < 32 && (i64 {1} << bits) < V)
-        ++bits;
-    return bits;
+    // All 32 bits, not just those of V - 1: a token outside [0, V) (skipped, like on the CPU)
+    // must not sort between two rows of a valid token and split its run.
+    (void)V;
+    return 32;
 }
 
 std::size_t embeddingBackwardTempBytes(i64 N, i64 V)

@@ -265,6 +265,26 @@ TEST(Study, GridSamplerCoversEveryCellOnceThenStops)
     EXPECT_NE(done.error().message.find("grid exhausted"), std::string::npos);
 }
 
+TEST(Study, GridSamplerTakesEveryChoiceOfALongCategorical)
+{
+    // More choices than grid points: a categorical has no range to subsample.
+    StudyOptions o;
+    o.name = "grid-choices";
+    o.space.addCategorical("x", {std::int64_t {1}, std::int64_t {2}, std::int64_t {3}, std::int64_t {4},
+                                    std::int64_t {5}, std::int64_t {6}, std::int64_t {7}});
+    o.objectives = {{"f", Direction::Minimize}};
+    o.sampler = {"grid", Json {{"points", 3}}};
+    Study study = makeStudy(o);
+    std::set<std::string> seen;
+    for (int i = 0; i < 7; ++i) {
+        auto t = study.ask();
+        ASSERT_TRUE(t) << i << ": " << t.error().message;
+        EXPECT_TRUE(seen.insert(formatParams(t->params)).second);
+        ASSERT_TRUE(study.tell(t->id, {1.0}));
+    }
+    EXPECT_FALSE(study.ask());
+}
+
 TEST(Study, SobolSamplerSpreadsPoints)
 {
     StudyOptions o;

@@ -217,7 +217,9 @@ Result<std::unique_ptr<Sampler>> makeGridSampler(const SearchSpace& space, const
     for (const auto& f : codec.freeParams()) {
         const ParamSpec& p = specs[static_cast<std::size_t>(f.param)];
         auto& list = levels[static_cast<std::size_t>(f.param)];
-        if (p.type != ParamType::Float && f.levels <= points) {
+        // Categorical and boolean parameters have no numeric range to subsample: every choice.
+        bool discreteChoices = p.type == ParamType::Categorical || p.type == ParamType::Bool;
+        if (discreteChoices || (p.type != ParamType::Float && f.levels <= points)) {
             for (std::int64_t i = 0; i < f.levels; ++i)
                 list.push_back(codec.levelValue(f.param, i));
             continue;

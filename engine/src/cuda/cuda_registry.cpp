@@ -24,7 +24,7 @@ int lowestCompiledArch()
     std::stringstream in(LWB_CUDA_ARCHS_LIST);
     std::string item;
     int lowest = 0;
-    while (std::getline(in, item, ';')) {
+    while (std::getline(in, item, ',')) {
         int value = 0;
         for (char c : item) {
             if (c < '0' || c > '9')

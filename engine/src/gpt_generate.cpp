@@ -2,7 +2,8 @@
 // layer (writing keys/values of all positions), decode feeds one token per sequence. The LM head
 // runs on the last position of each sequence only. Keys are cached transposed ([B,NH,hs,Tmax])
 // so that one query's scores are a vector loop over positions; values as [B,NH,Tmax,hs]. The
-// cache is bf16 in bf16 precision (decode at batch > 1 is bound by reading it), fp32 otherwise.
+// cache is bf16 in bf16 and int8 precision (decode at batch > 1 is bound by reading it), fp32 in
+// fp32.
 #include "lwb/engine/gpt.h"
 
 #include <fmt/core.h>
@@ -24,7 +25,7 @@ Result<std::unique_ptr<GptGenerator>> GptGenerator::create(
     g->m_B = B;
     g->m_maxPrompt = P;
     g->m_act = activationDType(weights.precision());
-    const DType cacheType = weights.precision() == Precision::Bf16 ? DType::BF16 : DType::F32;
+    const DType cacheType = weights.precision() == Precision::Fp32 ? DType::F32 : DType::BF16;
     for (std::int64_t l = 0; l < c.nLayer; ++l) {
         LWB_ASSIGN_OR_RETURN(auto k, backend.allocate({B, NH, hs, Tmax}, cacheType, MemoryKind::KvCache));
         LWB_ASSIGN_OR_RETURN(auto v, backend.allocate({B, NH, Tmax, hs}, cacheType, MemoryKind::KvCache));

@@ -59,12 +59,12 @@ int main(int argc, char** argv)
     QCommandLineOption openPareto(QStringLiteral("open-pareto"),
         QStringLiteral("With --screenshots: a multi-objective study for the Pareto view."), QStringLiteral("study"));
     parser.addOptions({smoke, demo, open, theme, shots, records, openPareto});
-    parser.addPositionalArgument(QStringLiteral("study"), QStringLiteral("A study file to open (.lwb)."),
-        QStringLiteral("[study]"));
+    parser.addPositionalArgument(
+        QStringLiteral("study"), QStringLiteral("A study file to open (.lwb)."), QStringLiteral("[study]"));
     parser.process(app);
     const QString studyToOpen = parser.isSet(open) ? parser.value(open)
-        : parser.positionalArguments().isEmpty()     ? QString()
-                                                     : parser.positionalArguments().front();
+        : parser.positionalArguments().isEmpty()   ? QString()
+                                                   : parser.positionalArguments().front();
 
     const bool screenshots = parser.isSet(shots);
     // Screenshots of a real study file use the workbench service; without one, the demo study.
@@ -98,9 +98,9 @@ int main(int argc, char** argv)
         window.resize(1600, 1000);
         int status = 0;
         QTimer::singleShot(100, &window, [&] {
-            const int n = lwb::ui::runScreenshotTour(window,
-                !studyToOpen.isEmpty() ? studyToOpen : QStringLiteral("demo:300"),
-                useDemo ? QStringLiteral("demo:300:pareto") : parser.value(openPareto), parser.value(shots));
+            const int n
+                = lwb::ui::runScreenshotTour(window, !studyToOpen.isEmpty() ? studyToOpen : QStringLiteral("demo:300"),
+                    useDemo ? QStringLiteral("demo:300:pareto") : parser.value(openPareto), parser.value(shots));
             status = n > 0 ? 0 : 1;
             QApplication::exit(status);
         });

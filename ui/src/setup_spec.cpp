@@ -10,6 +10,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace lwb::ui {
 
@@ -94,6 +95,26 @@ SetupSpec defaultSetup(const WorkloadInfo& workload)
         // The knobs people tune first; the others stay at their defaults.
         static const std::set<std::string> usual {"batch_size", "precision", "threads", "lr", "grad_accum", "seq_len"};
         s.included = usual.count(k.name) > 0;
+        // Start from a neighbourhood of the default, not the knob's whole domain (threads up to
+        // 256 or a grad_accum of 1024 would make the first study take hours).
+        const double def = std::holds_alternative<std::int64_t>(k.defaultValue)
+            ? static_cast<double>(std::get<std::int64_t>(k.defaultValue))
+            : std::holds_alternative<double>(k.defaultValue) ? std::get<double>(k.defaultValue)
+                                                             : 0.0;
+        auto clampDomain = [&](double lo, double hi) {
+            s.low = std::max(k.min, lo);
+            s.high = std::min(k.max, std::max(s.low, hi));
+        };
+        if (k.name == "threads")
+            clampDomain(1, std::max(1u, std::thread::hardware_concurrency()));
+        else if (k.name == "batch_size" && def > 0)
+            clampDomain(std::max(1.0, def / 8), def * 4);
+        else if (k.name == "grad_accum")
+            clampDomain(1, 8);
+        else if (k.name == "lr" && def > 0)
+            clampDomain(def / 10, def * 10);
+        else if (k.name == "seq_len" && def > 0)
+            clampDomain(std::max(2.0, def / 4), def);
         spec.knobs.push_back(std::move(s));
     }
     for (const auto& m : workload.metrics) {

@@ -190,7 +190,8 @@ Result<StudySnapshot> loadStudySnapshot(const std::filesystem::path& path, const
             ts.durationSeconds = static_cast<double>(t.finishedNs - t.startedNs) * 1e-9;
         auto trace = t.attrs.find("trace_id");
         ts.hasTrace = trace != t.attrs.end() && trace->second.is_number_integer();
-        revision += 1 + (t.isFinished() ? 1000 : 0) + static_cast<std::int64_t>(t.intermediate.size());
+        revision += 1 + (t.isFinished() ? 1000 : 0) + (ts.hasTrace ? 1'000'000 : 0)
+            + static_cast<std::int64_t>(t.intermediate.size());
         s.trials.push_back(std::move(ts));
     }
     s.revision = revision;

@@ -41,6 +41,13 @@ ValidationIssue issueFromError(const std::string& message)
 
 } // namespace
 
+void WorkbenchController::onGuiThread(std::function<void()> fn)
+{
+    // Signals leave on the GUI thread, in order: a page's slot and a test's QSignalSpy see the
+    // same state at the same time.
+    QMetaObject::invokeMethod(this, std::move(fn), Qt::QueuedConnection);
+}
+
 WorkbenchController::WorkbenchController(QObject* parent)
     : StudyController(parent)
     , m_workloads(builtinWorkloadInfos())
@@ -119,7 +126,7 @@ void WorkbenchController::setRunState(RunState state)
 
 void WorkbenchController::report(Severity severity, const std::string& text, const std::string& detail)
 {
-    emit message(UserMessage {severity, text, detail});
+    onGuiThread([this, m = UserMessage {severity, text, detail}] { emit message(m); });
 }
 
 quint64 WorkbenchController::beginTask(const std::string& label, std::shared_ptr<std::atomic<bool>>* cancel)
@@ -182,16 +189,23 @@ void WorkbenchController::refresh()
         std::lock_guard lock(m_mutex);
         path = m_path;
     }
-    if (path.empty() || m_refreshing.exchange(true))
+    if (path.empty())
         return;
+    if (m_refreshing.exchange(true)) {
+        m_refreshAgain = true; // a change arrived while reading: read once more afterwards
+        return;
+    }
     runInPool(m_pendingJobs, [this, path] {
-        auto snapshot = loadStudySnapshot(path);
-        if (snapshot) {
-            auto current = study();
-            if (!current || current->revision != snapshot->revision
-                || current->trials.size() != snapshot->trials.size())
-                publishStudy(std::make_shared<const StudySnapshot>(std::move(*snapshot)));
-        }
+        do {
+            m_refreshAgain = false;
+            auto snapshot = loadStudySnapshot(path);
+            if (snapshot) {
+                auto current = study();
+                if (!current || current->revision != snapshot->revision
+                    || current->trials.size() != snapshot->trials.size())
+                    publishStudy(std::make_shared<const StudySnapshot>(std::move(*snapshot)));
+            }
+        } while (m_refreshAgain.exchange(false));
         m_refreshing = false;
     });
 }
@@ -202,7 +216,7 @@ void WorkbenchController::publishStudy(StudySnapshotPtr snapshot)
         std::lock_guard lock(m_mutex);
         m_study = snapshot;
     }
-    emit studyChanged(snapshot);
+    onGuiThread([this, snapshot] { emit studyChanged(snapshot); });
     refreshInsights(snapshot);
 }
 
@@ -229,7 +243,9 @@ void WorkbenchController::refreshInsights(const StudySnapshotPtr& snapshot)
                 std::lock_guard lock(m_mutex);
                 m_insightsForComplete = complete;
             }
-            emit insightsChanged(std::make_shared<const InsightsSnapshot>(std::move(*insights)));
+            onGuiThread([this, i = std::make_shared<const InsightsSnapshot>(std::move(*insights))] {
+                emit insightsChanged(i);
+            });
         }
         m_insightsBusy = false;
     });
@@ -291,13 +307,12 @@ void WorkbenchController::startStudy(const SetupSpec& setup)
             report(Severity::Info, text);
         }
         emit trialProgressChanged(TrialProgress {});
+        // The final state of the study (traces of the best trials kept, the others pruned) is
+        // published before Finished, so whoever reacts to Finished sees it.
+        if (auto final = loadStudySnapshot(spec.storage))
+            publishStudy(std::make_shared<const StudySnapshot>(std::move(*final)));
         QMetaObject::invokeMethod(
-            this,
-            [this] {
-                refresh();
-                setRunState(RunState::Finished);
-            },
-            Qt::QueuedConnection);
+            this, [this] { setRunState(RunState::Finished); }, Qt::QueuedConnection);
     });
 }
 
@@ -348,7 +363,8 @@ void WorkbenchController::requestTimeline(int trialNumber)
                 report(
                     Severity::Warning, fmt::format("No timeline for trial {}", trialNumber), timeline.error().message);
         } else if (!*cancel) {
-            emit timelineReady(std::make_shared<const TimelineSnapshot>(std::move(*timeline)));
+            onGuiThread(
+                [this, t = std::make_shared<const TimelineSnapshot>(std::move(*timeline))] { emit timelineReady(t); });
         }
         endTask(task, label);
     });
@@ -371,7 +387,8 @@ void WorkbenchController::requestCompare(int trialA, int trialB)
             report(Severity::Warning, fmt::format("Cannot compare trials {} and {}", trialA, trialB),
                 comparison.error().message);
         else
-            emit compareReady(std::make_shared<const CompareSnapshot>(std::move(*comparison)));
+            onGuiThread(
+                [this, c = std::make_shared<const CompareSnapshot>(std::move(*comparison))] { emit compareReady(c); });
     });
 }
 
@@ -446,7 +463,7 @@ void WorkbenchController::exportFile(const ExportRequest& request)
             break;
         }
         }
-        emit exportFinished(result);
+        onGuiThread([this, result] { emit exportFinished(result); });
     });
 }
 

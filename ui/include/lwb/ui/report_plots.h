@@ -9,8 +9,8 @@ namespace lwb::ui {
 
 class QtPlotRenderer final : public workbench::PlotRenderer {
 public:
-    std::vector<std::uint8_t> renderPng(workbench::PlotKind kind, const workbench::ReportData& data, int width,
-        int height) override;
+    std::vector<std::uint8_t> renderPng(
+        workbench::PlotKind kind, const workbench::ReportData& data, int width, int height) override;
 };
 
 /// Installs the Qt renderer for reports; creates an offscreen QGuiApplication when the process has

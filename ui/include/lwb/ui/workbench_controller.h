@@ -10,6 +10,7 @@
 #include <QTimer>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -42,6 +43,7 @@ public:
 
 private:
     void setRunState(RunState state);
+    void onGuiThread(std::function<void()> fn);
     void refresh();
     void publishStudy(StudySnapshotPtr snapshot);
     void refreshInsights(const StudySnapshotPtr& snapshot);
@@ -56,6 +58,7 @@ private:
     std::string m_path;
     RunState m_state = RunState::Idle;
     std::atomic<bool> m_refreshing {false};
+    std::atomic<bool> m_refreshAgain {false};
     std::atomic<bool> m_insightsBusy {false};
     int m_insightsForComplete = -1;
 

@@ -188,7 +188,8 @@ public:
     /// Causal self-attention: qkv F32 [B,T,3C] (q | k | v, heads of C/NH), out [B,T,C] (F32|BF16),
     /// att F32 [B,NH,T,T] receives the probabilities (lower triangle) for the backward pass.
     virtual void attentionForward(const Tensor& out, const Tensor& att, const Tensor& qkv, int nHead) = 0;
-    /// dqkv [B,T,3C] (F32|BF16, overwritten) from dout F32 [B,T,C].
+    /// dqkv [B,T,3C] (F32|BF16, overwritten) from dout F32 [B,T,C] and the forward's att, which this op
+    /// uses as scratch (its contents are unspecified afterwards).
     virtual void attentionBackward(
         const Tensor& dqkv, const Tensor& dout, const Tensor& qkv, const Tensor& att, int nHead)
         = 0;

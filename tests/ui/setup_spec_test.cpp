@@ -189,7 +189,7 @@ TEST(SetupSpec, YamlIsWhatTheWorkbenchParserReads)
         if (dim.name == "lr") {
             EXPECT_EQ(dim.type, lwb::engine::KnobType::Float);
             EXPECT_EQ(dim.scale, lwb::engine::KnobScale::Log);
-            EXPECT_DOUBLE_EQ(dim.low, 1e-5);
+            EXPECT_DOUBLE_EQ(dim.low, 3e-5); // a decade below the default 3e-4
         } else if (dim.name == "batch_size") {
             EXPECT_EQ(dim.type, lwb::engine::KnobType::Int);
             EXPECT_EQ(dim.scale, lwb::engine::KnobScale::PowerOfTwo);

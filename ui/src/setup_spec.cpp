@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -79,6 +80,13 @@ const char* scaleName(ParamScale s)
 
 } // namespace
 
+static std::string fmtShort(double v)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+}
+
 SetupSpec defaultSetup(const WorkloadInfo& workload)
 {
     SetupSpec spec;
@@ -102,10 +110,14 @@ SetupSpec defaultSetup(const WorkloadInfo& workload)
             : std::holds_alternative<double>(k.defaultValue) ? std::get<double>(k.defaultValue)
                                                              : 0.0;
         auto clampDomain = [&](double lo, double hi) {
-            s.low = std::max(k.min, lo);
-            s.high = std::min(k.max, std::max(s.low, hi));
+            // Six significant digits, so the bounds survive a YAML round trip exactly.
+            auto tidy = [](double v) { return std::stod(fmtShort(v)); };
+            s.low = std::max(k.min, tidy(lo));
+            s.high = std::min(k.max, std::max(s.low, tidy(hi)));
         };
-        if (k.name == "threads")
+        if (!s.included)
+            ; // not searched: keeps the knob's whole domain (what reading a spec file gives it too)
+        else if (k.name == "threads")
             clampDomain(1, std::max(1u, std::thread::hardware_concurrency()));
         else if (k.name == "batch_size" && def > 0)
             clampDomain(std::max(1.0, def / 8), def * 4);

@@ -169,3 +169,51 @@ LWB_KINLINE i64 avxTransposeRows(float* dst, i64 ldDst, const float* src, i64 ld
         }
     return fullRows;
 }
+
+/// expApprox on 16 lanes (same polynomial and rounding as the scalar version).
+LWB_KINLINE __m512 avxExp(__m512 x)
+{
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
+    const __m512 t = _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f));
+    const __m512 r = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 f = _mm512_sub_ps(t, r);
+    __m512 p = _mm512_set1_ps(1.535336188319500e-4f);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.339887440266574e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618437357674640e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550332471162809e-2f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402264791363012e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931472028550421e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    const __m512i e = _mm512_slli_epi32(_mm512_cvtps_epi32(r), 23);
+    return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(p), e));
+}
+
+LWB_KINLINE __mmask16 avxTailMask(i64 remaining)
+{
+    return remaining >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << remaining) - 1u);
+}
+
+/// In-place softmax of x[0, n), entries [n, zeroEnd) set to 0; masked tails (short causal rows
+/// would otherwise spend most of their time in scalar exp).
+LWB_KINLINE void avxSoftmaxRow(float* x, i64 n, i64 zeroEnd)
+{
+    const __m512 negInf = _mm512_set1_ps(-3.0e38f);
+    __m512 m = negInf;
+    for (i64 i = 0; i < n; i += 16)
+        m = _mm512_max_ps(m, _mm512_mask_loadu_ps(negInf, avxTailMask(n - i), x + i));
+    const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(m));
+    __m512 sum = _mm512_setzero_ps();
+    for (i64 i = 0; i < n; i += 16) {
+        const __mmask16 k = avxTailMask(n - i);
+        const __m512 e = avxExp(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), mx));
+        _mm512_mask_storeu_ps(x + i, k, e);
+        sum = _mm512_mask_add_ps(sum, k, sum, e);
+    }
+    const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+    for (i64 i = 0; i < n; i += 16) {
+        const __mmask16 k = avxTailMask(n - i);
+        _mm512_mask_storeu_ps(x + i, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + i), inv));
+    }
+    for (i64 i = n; i < zeroEnd; ++i)
+        x[i] = 0;
+}

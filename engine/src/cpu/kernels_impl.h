@@ -486,6 +486,10 @@ LWB_KINLINE void accumulateOuter(float* acc, const float* const* p, const float*
 /// In-place softmax of x[0, n); entries [n, zeroEnd) are set to 0.
 LWB_KINLINE void softmaxRow(float* x, i64 n, i64 zeroEnd)
 {
+#if defined(__AVX512F__)
+    avxSoftmaxRow(x, n, zeroEnd);
+    return;
+#endif
     float m = maxOf(x, n);
     float acc[kLanes] = {};
     i64 i = 0;

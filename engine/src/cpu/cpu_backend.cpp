@@ -14,6 +14,17 @@
 
 namespace lwb::engine::cpu {
 
+namespace {
+const KernelTable* bestKernels()
+{
+#if defined(LWB_ENGINE_NO_AVX512)
+    return &genericKernels();
+#else
+    return &avx512Kernels();
+#endif
+}
+} // namespace
+
 const CpuFeatures& cpuFeatures()
 {
     static const CpuFeatures features = [] {
@@ -69,7 +80,7 @@ Result<std::unique_ptr<Backend>> CpuBackend::create(const BackendOptions& option
     try {
         std::unique_ptr<CpuBackend> backend(new CpuBackend(options, std::move(tracker)));
         backend->m_kernels
-            = options.cpuKernels == CpuKernels::Best && cpuFeatures().avx512 ? &avx512Kernels() : &genericKernels();
+            = options.cpuKernels == CpuKernels::Best && cpuFeatures().avx512 ? bestKernels() : &genericKernels();
         return std::unique_ptr<Backend>(std::move(backend));
     } catch (const std::exception& e) {
         return fail(ErrorCode::Internal, fmt::format("creating the CPU backend failed: {}", e.what()), LWB_WHERE);

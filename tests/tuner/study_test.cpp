@@ -270,8 +270,9 @@ TEST(Study, GridSamplerTakesEveryChoiceOfALongCategorical)
     // More choices than grid points: a categorical has no range to subsample.
     StudyOptions o;
     o.name = "grid-choices";
-    o.space.addCategorical("x", {std::int64_t {1}, std::int64_t {2}, std::int64_t {3}, std::int64_t {4},
-                                    std::int64_t {5}, std::int64_t {6}, std::int64_t {7}});
+    o.space.addCategorical("x",
+        {std::int64_t {1}, std::int64_t {2}, std::int64_t {3}, std::int64_t {4}, std::int64_t {5}, std::int64_t {6},
+            std::int64_t {7}});
     o.objectives = {{"f", Direction::Minimize}};
     o.sampler = {"grid", Json {{"points", 3}}};
     Study study = makeStudy(o);

@@ -11,18 +11,6 @@
 namespace lwb::cli {
 namespace {
 
-Result<std::map<std::string, std::string>> parseSets(const std::vector<std::string>& sets)
-{
-    std::map<std::string, std::string> out;
-    for (const auto& s : sets) {
-        auto eq = s.find('=');
-        if (eq == std::string::npos || eq == 0)
-            return fail(ErrorCode::InvalidArgument, "--set needs KNOB=VALUE, got '" + s + "'", LWB_WHERE);
-        out[s.substr(0, eq)] = s.substr(eq + 1);
-    }
-    return out;
-}
-
 struct CheckArgs {
     std::string profile;
     std::vector<std::string> failOn;
@@ -45,7 +33,7 @@ int runCheckCommand(const CheckArgs& args)
             return reportError("check", rule.error());
         options.failOn.push_back(*rule);
     }
-    auto sets = parseSets(args.sets);
+    auto sets = workbench::parseSetArguments(args.sets);
     if (!sets)
         return reportError("check", sets.error());
     options.settings = *sets;
@@ -103,18 +91,13 @@ int runApply(const ApplyArgs& args)
     auto stored = engine::configFromJson(profile->best.config, (*workload)->knobs());
     if (!stored)
         return reportError("apply", stored.error());
-    auto sets = parseSets(args.sets);
+    auto sets = workbench::parseSetArguments(args.sets);
     if (!sets)
         return reportError("apply", sets.error());
-    engine::Config config = *stored;
-    for (const auto& [k, v] : *sets) {
-        auto node = parseYaml(v);
-        auto typed = engine::configFromJson(Json {{k, node ? yamlToJson(*node) : Json(v)}}, (*workload)->knobs());
-        if (!typed)
-            return reportError("apply", typed.error());
-        config[k] = typed->at(k);
-    }
-    auto resolved = (*workload)->resolve(config);
+    auto config = workbench::applyKnobText(*stored, *sets, **workload);
+    if (!config)
+        return reportError("apply", config.error());
+    auto resolved = (*workload)->resolve(*config);
     if (!resolved)
         return reportError("apply", resolved.error());
     workbench::TrialRunOptions run;

@@ -34,21 +34,13 @@ Command addRunCommand(CLI::App& app)
             auto workload = workbench::makeWorkload(args->workload);
             if (!workload)
                 return reportError("run", workload.error());
-            engine::Config partial;
-            for (const auto& s : args->sets) {
-                auto eq = s.find('=');
-                if (eq == std::string::npos || eq == 0)
-                    return reportError(
-                        "run", Error {ErrorCode::InvalidArgument, "--set needs KNOB=VALUE, got '" + s + "'", ""});
-                std::string text = s.substr(eq + 1);
-                auto node = parseYaml(text);
-                auto typed = engine::configFromJson(
-                    Json {{s.substr(0, eq), node ? yamlToJson(*node) : Json(text)}}, (*workload)->knobs());
-                if (!typed)
-                    return reportError("run", typed.error());
-                partial.insert(typed->begin(), typed->end());
-            }
-            auto config = (*workload)->resolve(partial);
+            auto sets = workbench::parseSetArguments(args->sets);
+            if (!sets)
+                return reportError("run", sets.error());
+            auto partial = workbench::applyKnobText({}, *sets, **workload);
+            if (!partial)
+                return reportError("run", partial.error());
+            auto config = (*workload)->resolve(*partial);
             if (!config)
                 return reportError("run", config.error());
             workbench::TrialRunOptions run;

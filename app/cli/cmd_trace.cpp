@@ -109,19 +109,13 @@ int runProfile(const ProfileArgs& args)
     auto workload = workbench::makeWorkload(args.workload);
     if (!workload)
         return reportError("profile", workload.error());
-    engine::Config partial;
-    for (const auto& s : args.sets) {
-        auto eq = s.find('=');
-        if (eq == std::string::npos)
-            return reportError("profile", Error {ErrorCode::InvalidArgument, "--set needs KNOB=VALUE", ""});
-        auto node = parseYaml(s.substr(eq + 1));
-        auto typed = engine::configFromJson(
-            Json {{s.substr(0, eq), node ? yamlToJson(*node) : Json(s.substr(eq + 1))}}, (*workload)->knobs());
-        if (!typed)
-            return reportError("profile", typed.error());
-        partial.insert(typed->begin(), typed->end());
-    }
-    auto config = (*workload)->resolve(partial);
+    auto sets = workbench::parseSetArguments(args.sets);
+    if (!sets)
+        return reportError("profile", sets.error());
+    auto partial = workbench::applyKnobText({}, *sets, **workload);
+    if (!partial)
+        return reportError("profile", partial.error());
+    auto config = (*workload)->resolve(*partial);
     if (!config)
         return reportError("profile", config.error());
     workbench::TrialRunOptions run;

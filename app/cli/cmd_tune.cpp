@@ -4,6 +4,7 @@
 
 #include "lwb/tuner/param.h"
 #include "lwb/workbench/spec.h"
+#include "lwb/workbench/study_setup.h"
 
 #include <cstdio>
 #include <fmt/core.h>
@@ -36,14 +37,11 @@ int runTune(const TuneArgs& args, const std::map<std::string, CLI::Option*>& fla
     for (const auto& [flag, option] : flagOptions)
         if (option->count() > 0)
             overrides[flag] = option->as<std::string>();
-    for (const auto& s : args.sets) {
-        auto eq = s.find('=');
-        if (eq == std::string::npos || eq == 0) {
-            std::fprintf(stderr, "lwb tune: --set needs KNOB=VALUE, got '%s'\n", s.c_str());
-            return workbench::toInt(ExitCode::UsageError);
-        }
-        overrides["set." + s.substr(0, eq)] = s.substr(eq + 1);
-    }
+    auto sets = workbench::parseSetArguments(args.sets);
+    if (!sets)
+        return reportError("tune", sets.error());
+    for (const auto& [knob, value] : *sets)
+        overrides["set." + knob] = value;
     auto spec = workbench::loadSpec(args.specPath, overrides, workbench::processEnvironment());
     if (!spec)
         return reportError("tune", spec.error());

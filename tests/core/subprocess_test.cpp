@@ -22,12 +22,13 @@ TEST(Subprocess, CapturesOutputAndExitCode)
 
 TEST(Subprocess, ArgumentsAreNotShellInterpreted)
 {
-    std::filesystem::remove("/tmp/lwb-injected-marker");
-    std::string evil = "x; touch /tmp/lwb-injected-marker; echo $(id)";
+    const auto marker = std::filesystem::temp_directory_path() / "lwb-injected-marker";
+    std::filesystem::remove(marker);
+    std::string evil = "x; touch " + marker.string() + "; echo $(id)";
     auto r = runSubprocess({"printf", "%s", evil});
     ASSERT_TRUE(r);
     EXPECT_EQ(r->out, evil);
-    EXPECT_FALSE(std::filesystem::exists("/tmp/lwb-injected-marker"));
+    EXPECT_FALSE(std::filesystem::exists(marker));
 }
 
 TEST(Subprocess, CrashIsReportedBySignal)

@@ -12,11 +12,17 @@ using namespace lwb::workbench;
 
 namespace {
 
+/// The file a shell would create if a placeholder value were ever run through one.
+std::string injectionMarker()
+{
+    return (std::filesystem::temp_directory_path() / "lwb-cmd-injected").string();
+}
+
 StudySpec commandSpec(const std::string& yamlCommand, const std::string& extra = "")
 {
     std::string yaml = "name: t\nworkload: command\nobjectives: [tokens_per_s:max]\nsearch_space:\n"
-                       "  batch_size: [8, 16]\n  tag: [plain, \"x; touch /tmp/lwb-cmd-injected\"]\n"
-        + extra + "command:\n" + yamlCommand;
+                       "  batch_size: [8, 16]\n  tag: [plain, \"x; touch "
+        + injectionMarker() + "\"]\n" + extra + "command:\n" + yamlCommand;
     auto spec = parseSpec(yaml, "cmd.yaml");
     EXPECT_TRUE(spec) << spec.error().describe();
     return spec ? *spec : StudySpec {};
@@ -68,13 +74,13 @@ TEST(CommandWorkload, RegexMetrics)
 
 TEST(CommandWorkload, PlaceholdersCannotInjectShellSyntax)
 {
-    std::filesystem::remove("/tmp/lwb-cmd-injected");
+    std::filesystem::remove(injectionMarker());
     auto spec = commandSpec("  argv: [printf, '{\"tokens_per_s\": 1, \"tag\": \"%s\"}\\n', \"{tag}\"]\n");
     auto w = CommandWorkload::fromSpec(spec);
     ASSERT_TRUE(w) << w.error().describe();
-    auto m = runOnce(**w, {{"tag", std::string("x; touch /tmp/lwb-cmd-injected")}});
+    auto m = runOnce(**w, {{"tag", "x; touch " + injectionMarker()}});
     // printf prints the argument verbatim (the JSON then has the text as a string): no file.
-    EXPECT_FALSE(std::filesystem::exists("/tmp/lwb-cmd-injected"));
+    EXPECT_FALSE(std::filesystem::exists(injectionMarker()));
     ASSERT_TRUE(m) << m.error().describe();
 }
 

@@ -55,20 +55,6 @@ ProfileEntry entryFromTrial(const tuner::Trial& t, const StudySpec& spec, profil
     return e;
 }
 
-Result<engine::Config> applySettings(
-    engine::Config config, const std::map<std::string, std::string>& settings, const engine::Workload& workload)
-{
-    for (const auto& [name, text] : settings) {
-        auto node = parseYaml(text);
-        Json value = node ? yamlToJson(*node) : Json(text);
-        auto typed = engine::configFromJson(Json {{name, value}}, workload.knobs());
-        if (!typed)
-            return fail(ErrorCode::InvalidArgument, "--set " + name + ": " + typed.error().message, LWB_WHERE);
-        config[name] = typed->at(name);
-    }
-    return workload.resolve(config);
-}
-
 } // namespace
 
 std::map<std::string, double> opMillisPerStep(const profiler::Trace& trace)
@@ -158,7 +144,8 @@ Result<GateReport> runCheck(const TunedProfile& profile, const std::string& prof
     LWB_ASSIGN_OR_RETURN(StudySpec spec, profileSpec(profile));
     LWB_ASSIGN_OR_RETURN(auto workload, makeWorkload(spec));
     LWB_ASSIGN_OR_RETURN(engine::Config stored, engine::configFromJson(profile.best.config, workload->knobs()));
-    LWB_ASSIGN_OR_RETURN(engine::Config config, applySettings(stored, options.settings, *workload));
+    LWB_ASSIGN_OR_RETURN(engine::Config overridden, applyKnobText(stored, options.settings, *workload));
+    LWB_ASSIGN_OR_RETURN(engine::Config config, workload->resolve(overridden));
 
     GateReport report;
     report.profilePath = profilePath;

@@ -254,6 +254,31 @@ Status checkMetrics(const StudySpec& spec, const engine::Workload& workload)
     return {};
 }
 
+Result<std::map<std::string, std::string>> parseSetArguments(const std::vector<std::string>& sets)
+{
+    std::map<std::string, std::string> out;
+    for (const auto& s : sets) {
+        auto eq = s.find('=');
+        if (eq == std::string::npos || eq == 0)
+            return fail(ErrorCode::InvalidArgument, "--set needs KNOB=VALUE, got '" + s + "'", LWB_WHERE);
+        out[s.substr(0, eq)] = s.substr(eq + 1);
+    }
+    return out;
+}
+
+Result<engine::Config> applyKnobText(
+    engine::Config base, const std::map<std::string, std::string>& values, const engine::Workload& workload)
+{
+    for (const auto& [name, text] : values) {
+        auto node = parseYaml(text);
+        auto typed = engine::configFromJson(Json {{name, node ? yamlToJson(*node) : Json(text)}}, workload.knobs());
+        if (!typed)
+            return fail(ErrorCode::InvalidArgument, "--set " + name + ": " + typed.error().message, LWB_WHERE);
+        base[name] = typed->at(name);
+    }
+    return base;
+}
+
 Result<engine::Config> trialConfig(
     const engine::Workload& workload, const engine::Config& settings, const tuner::Params& params)
 {

@@ -9,7 +9,10 @@
 #include "lwb/tuner/search_space.h"
 #include "lwb/workbench/spec.h"
 
+#include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace lwb::workbench {
 
@@ -26,6 +29,13 @@ std::vector<tuner::Objective> tunerObjectives(const StudySpec& spec);
 std::vector<tuner::OutcomeConstraint> tunerConstraints(const StudySpec& spec);
 /// Checks that objectives and outcome constraints name metrics the workload reports.
 Status checkMetrics(const StudySpec& spec, const engine::Workload& workload);
+
+/// `--set KNOB=VALUE` arguments as name -> text; InvalidArgument names a malformed one.
+Result<std::map<std::string, std::string>> parseSetArguments(const std::vector<std::string>& sets);
+/// Knob values given as text (YAML scalars: 8, 1e-3, bf16, true), typed by the workload's knobs
+/// and laid over `base`; errors name the `--set` knob.
+Result<engine::Config> applyKnobText(
+    engine::Config base, const std::map<std::string, std::string>& values, const engine::Workload& workload);
 
 /// Settings, then the trial's parameters, resolved (defaults filled, validated) by the workload.
 Result<engine::Config> trialConfig(

@@ -100,7 +100,10 @@ Result<Config> configFromJson(const Json& json, const std::vector<KnobSpec>& kno
     return config;
 }
 
-Status validateKnob(const KnobSpec& knob, const KnobValue& value, std::string_view backend)
+namespace {
+
+/// The type and domain check of validateKnob.
+Status checkDomain(const KnobSpec& knob, const KnobValue& value)
 {
     auto bad = [&](const std::string& why) {
         return fail(ErrorCode::InvalidArgument,
@@ -141,18 +144,35 @@ Status validateKnob(const KnobSpec& knob, const KnobValue& value, std::string_vi
                 list += (list.empty() ? "" : ", ") + c;
             return bad("must be one of " + list);
         }
-        if (!backend.empty()) {
-            auto it = knob.supportedByBackend.find(std::string(backend));
-            if (it != knob.supportedByBackend.end()
-                && std::find(it->second.begin(), it->second.end(), v) == it->second.end())
-                return fail(ErrorCode::Unsupported,
-                    fmt::format("{} '{}' is not supported by the {} backend on this machine", knob.name, v, backend),
-                    LWB_WHERE);
-        }
         return {};
     }
     }
     return {};
+}
+
+} // namespace
+
+Status validateKnob(const KnobSpec& knob, const KnobValue& value, std::string_view backend)
+{
+    LWB_RETURN_IF_ERROR(checkDomain(knob, value));
+    if (backend.empty())
+        return {};
+    auto it = knob.supportedByBackend.find(std::string(backend));
+    if (it == knob.supportedByBackend.end())
+        return {};
+    const std::string text = knobValueToString(value);
+    if (std::find(it->second.begin(), it->second.end(), text) != it->second.end())
+        return {};
+    // A backend that accepts only the default does not use the knob (another backend's setting).
+    const std::string defaultText = knobValueToString(knob.defaultValue);
+    if (it->second.size() == 1 && it->second.front() == defaultText)
+        return fail(ErrorCode::Unsupported,
+            fmt::format("knob '{}' = {} is not supported by the {} backend: it does not use this knob (only the "
+                        "default {} is accepted there)",
+                knob.name, text, backend, defaultText),
+            LWB_WHERE);
+    return fail(ErrorCode::Unsupported,
+        fmt::format("{} '{}' is not supported by the {} backend on this machine", knob.name, text, backend), LWB_WHERE);
 }
 
 Result<Config> Workload::resolve(const Config& partial) const

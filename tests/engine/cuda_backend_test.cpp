@@ -7,6 +7,7 @@
 #include "cuda/cuda_backend.h"
 #include "cuda/cuda_registry.h"
 #include "cuda/loss_scaler.h"
+#include "workloads/common.h"
 
 #include "engine_test_util.h"
 
@@ -107,6 +108,48 @@ TEST(CudaHost, CapabilitiesAndKnobs)
     auto badMath = cudaOptionsFromConfig({{"fp32_math", std::string("tf64")}});
     ASSERT_FALSE(badMath.has_value());
     EXPECT_NE(badMath.error().message.find("strict, tf32"), std::string::npos);
+}
+
+TEST(CudaHost, EveryWorkloadOffersTheCudaKnobsOnlyWhereTheyApply)
+{
+    auto names = backendNames();
+    const bool registered = std::find(names.begin(), names.end(), "cuda") != names.end();
+    for (const auto& workload : builtinWorkloadNames()) {
+        auto w = makeBuiltinWorkload(workload);
+        ASSERT_TRUE(w.has_value());
+        auto knobs = (*w)->knobs();
+        for (const KnobSpec& cudaKnob : cudaKnobs()) {
+            const KnobSpec* k = findKnob(knobs, cudaKnob.name);
+            ASSERT_NE(k, nullptr) << workload << " lacks " << cudaKnob.name;
+            EXPECT_EQ(k->supportedByBackend.count("cuda"), 0u) << "the cuda backend runs every value";
+            EXPECT_EQ(k->supportedByBackend.at("cpu"), std::vector<std::string> {knobValueToString(k->defaultValue)});
+        }
+        const auto& precision = findKnob(knobs, "precision")->supportedByBackend;
+        if (registered) {
+            const auto& cuda = precision.at("cuda");
+            EXPECT_NE(std::find(cuda.begin(), cuda.end(), "tf32"), cuda.end()) << workload;
+        }
+    }
+}
+
+TEST(CudaHost, BackendSettingsOfAWorkloadConfigurationRoundTripIntoCudaOptions)
+{
+    Config c {{"backend", std::string("cuda")}, {"precision", std::string("tf32")}, {"cuda_graphs", true},
+        {"pinned_memory", false}, {"prefetch_depth", std::int64_t {4}}, {"cuda_device", std::int64_t {1}},
+        {"fp32_math", std::string("strict")}, {"batch_size", std::int64_t {8}}};
+    BackendSettings settings = detail::backendSettings(c);
+    EXPECT_EQ(settings.size(), cudaKnobs().size()) << "exactly the CUDA knobs travel in BackendOptions::settings";
+    auto o = cudaOptionsFromConfig(settings);
+    ASSERT_TRUE(o.has_value()) << o.error().describe();
+    EXPECT_EQ(o->fp32Math, Fp32Math::Tf32) << "precision tf32 selects TF32 matmuls";
+    EXPECT_EQ(o->graphs, GraphMode::CaptureReplay);
+    EXPECT_EQ(o->staging, HostStaging::Pageable);
+    EXPECT_EQ(o->prefetchDepth, 4);
+    EXPECT_EQ(o->device, 1);
+    c["precision"] = std::string("fp32");
+    auto strict = cudaOptionsFromConfig(detail::backendSettings(c));
+    ASSERT_TRUE(strict.has_value());
+    EXPECT_EQ(strict->fp32Math, Fp32Math::Strict);
 }
 
 TEST(CudaHost, DynamicLossScalerSkipsOverflowsAndGrowsAfterCleanSteps)
@@ -376,7 +419,7 @@ TEST_F(CudaDevice, OpErrorsAreStickyUntilSynchronize)
     ASSERT_NE(be, nullptr);
     const std::int64_t B = 1, T = 4, C = 512;
     Tensor qkv = test::upload(*be, {B, T, 3 * C}, randn(B * T * 3 * C, 5));
-    Tensor out = test::zeros(*be, {B, T, C}), att = test::zeros(*be, {B, 1, T, T});
+    Tensor out = test::zeros(*be, {B, T, C}), att = test::zeros(*be, be->attentionSaved(B, 1, T).shape);
     be->attentionForward(out, att, qkv, 1); // head size 512: beyond the kernels
     be->fill(out, 1.0f);
     auto s = be->synchronize();

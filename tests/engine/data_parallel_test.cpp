@@ -65,7 +65,7 @@ TEST(DataParallel, TwoReplicasMatchOneReplicaWithTheWholeBatch)
     detail::TrainHyper hyper;
     hyper.lr = 1e-2;
     auto run = [&](int replicas) {
-        auto set = detail::makeReplicas("cpu", 1, replicas, std::make_shared<MemoryTracker>());
+        auto set = detail::makeReplicas({"cpu", 1, replicas, {}}, std::make_shared<MemoryTracker>());
         EXPECT_TRUE(set.has_value());
         auto model = GptModel::create(set->primary(), cfg);
         EXPECT_TRUE(model.has_value());

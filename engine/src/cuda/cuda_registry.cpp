@@ -86,8 +86,21 @@ std::optional<BackendFactory> cudaBackendFactoryIfUsable()
         = fmt::format("CUDA on {}: cuBLASLt matmuls (fp32/tf32, bf16, fp16, int8) and own fused kernels", gpu->name);
     f.unavailableReason = [] { return std::string(); };
     f.supports = cudaSupports;
-    f.create = [defaults](const BackendOptions& options) { return createCudaBackend(options, defaults); };
+    f.create = [defaults](const BackendOptions& options) -> Result<std::unique_ptr<Backend>> {
+        Config settings = options.settings;
+        if (!settings.count("cuda_device")) // the first runnable GPU, not necessarily ordinal 0
+            settings["cuda_device"] = std::int64_t {defaults.device};
+        LWB_ASSIGN_OR_RETURN(CudaOptions cuda, cudaOptionsFromConfig(settings));
+        return createCudaBackend(options, cuda);
+    };
+    for (const KnobSpec& k : cudaKnobs())
+        f.settingNames.push_back(k.name);
     return f;
+}
+
+std::vector<KnobSpec> cudaSettingKnobs()
+{
+    return cudaKnobs();
 }
 
 } // namespace lwb::engine::cuda

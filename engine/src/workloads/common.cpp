@@ -3,6 +3,10 @@
 
 #include "lwb/core/clock.h"
 
+#if LWB_HAVE_CUDA
+#include "cuda/cuda_registry.h"
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <fmt/core.h>
@@ -50,6 +54,15 @@ KnobSpec textKnob(std::string name, std::string description)
     return choiceKnob(std::move(name), std::move(description), "", {});
 }
 
+namespace {
+
+bool readsSetting(const BackendFactory& factory, const std::string& knob)
+{
+    return std::find(factory.settingNames.begin(), factory.settingNames.end(), knob) != factory.settingNames.end();
+}
+
+} // namespace
+
 std::map<std::string, std::vector<std::string>> supportedPrecisions(Purpose purpose)
 {
     std::map<std::string, std::vector<std::string>> out;
@@ -64,8 +77,27 @@ std::map<std::string, std::vector<std::string>> supportedPrecisions(Purpose purp
             if (ok)
                 list.emplace_back(precisionName(p));
         }
+        // tf32 = the fp32 model with TF32 matmuls: only a backend with the fp32_math setting has it.
+        if (readsSetting(*f, "fp32_math") && std::find(list.begin(), list.end(), "fp32") != list.end())
+            list.emplace_back("tf32");
     }
     return out;
+}
+
+std::vector<KnobSpec> backendSettingKnobs()
+{
+    std::vector<KnobSpec> knobs;
+#if LWB_HAVE_CUDA
+    for (auto& k : cuda::cudaSettingKnobs()) {
+        k.description += " (cuda backend only)";
+        knobs.push_back(std::move(k));
+    }
+#endif
+    for (auto& k : knobs)
+        for (const auto& name : backendNames())
+            if (!readsSetting(*findBackend(name), k.name))
+                k.supportedByBackend[name] = {knobValueToString(k.defaultValue)};
+    return knobs;
 }
 
 std::vector<KnobSpec> commonKnobs(Purpose purpose, std::int64_t defaultBatch)
@@ -74,26 +106,37 @@ std::vector<KnobSpec> commonKnobs(Purpose purpose, std::int64_t defaultBatch)
     knobs.push_back(choiceKnob("backend", "compute backend", "cpu", backendNames()));
     KnobSpec precision = choiceKnob("precision",
         purpose == Purpose::Training
-            ? "fp32, or bf16 mixed precision (bf16 matmul operands, fp32 master weights and optimiser state)"
-            : "fp32; bf16; int8 (per-channel s8 weights, per-row s8 activations, s32 accumulation)",
-        "fp32", {"fp32", "bf16", "fp16", "int8"});
+            ? "fp32; tf32 (fp32 tensors, TF32 tensor-core matmuls: cuda only); bf16 mixed precision (bf16 matmul "
+              "operands, fp32 master weights and optimiser state); fp16 mixed precision with dynamic loss scaling"
+            : "fp32; tf32 (fp32 tensors, TF32 tensor-core matmuls: cuda only); bf16; fp16; int8 (per-channel s8 "
+              "weights, per-row s8 activations, s32 accumulation)",
+        "fp32", {"fp32", "tf32", "bf16", "fp16", "int8"});
     precision.supportedByBackend = supportedPrecisions(purpose);
     knobs.push_back(std::move(precision));
     knobs.push_back(intKnob("batch_size",
         purpose == Purpose::Training ? "sequences (samples) per micro-batch and replica"
-                                     : "requests per batch and replica",
+                                     : "requests per batch and stream",
         defaultBatch, 1, 4096, KnobScale::PowerOfTwo));
     // Up to twice the logical cores: enough to see oversubscription, bounded for the tuner.
     const double maxThreads = std::max(2.0, 2.0 * static_cast<double>(std::thread::hardware_concurrency()));
     knobs.push_back(intKnob("threads", "intra-op threads per replica", 1, 1, maxThreads));
-    knobs.push_back(intKnob("replicas",
-        purpose == Purpose::Training ? "data-parallel replicas (gradients all-reduced every step)"
-                                     : "concurrent inference streams sharing the weights",
-        1, 1, maxThreads));
+    if (purpose == Purpose::Training) {
+        knobs.push_back(
+            intKnob("replicas", "data-parallel replicas (gradients all-reduced every step)", 1, 1, maxThreads));
+    } else {
+        knobs.push_back(intKnob("streams",
+            "concurrent inference streams sharing the weights (a backend instance each: CPU threads, CUDA streams "
+            "on one GPU)",
+            1, 1, maxThreads));
+        knobs.push_back(
+            intKnob("replicas", "the former name of streams (same value; set one of the two)", 1, 1, maxThreads));
+    }
     knobs.push_back(floatKnob("memory_limit", "device memory budget in GB; 0 = what the device has available", 0.0, 0.0,
         1e6, KnobScale::Linear, "GB"));
     knobs.push_back(intKnob("seed", "seed of the weights and data order", 1337, 0, 2147483647.0));
     knobs.push_back(textKnob("checkpoint", "safetensors weights to start from (empty: random init from seed)"));
+    for (auto& k : backendSettingKnobs())
+        knobs.push_back(std::move(k));
     return knobs;
 }
 
@@ -150,6 +193,27 @@ std::string textValue(const Config& config, const std::string& name)
     return knobValueToString(it->second);
 }
 
+namespace {
+
+/// Inference: `streams` and its former name `replicas` are one setting; the one given wins.
+Status resolveStreamsAlias(const Config& partial, Config& config)
+{
+    auto streams = partial.find("streams");
+    auto replicas = partial.find("replicas");
+    if (streams != partial.end() && replicas != partial.end() && streams->second != replicas->second)
+        return fail(ErrorCode::InvalidArgument,
+            fmt::format("knob 'streams' ({}) and its former name 'replicas' ({}) disagree: set one of them",
+                knobValueToString(streams->second), knobValueToString(replicas->second)),
+            LWB_WHERE);
+    if (streams != partial.end())
+        config["replicas"] = config.at("streams");
+    else
+        config["streams"] = config.at("replicas");
+    return {};
+}
+
+} // namespace
+
 Result<Config> resolveCommon(const Workload& workload, const Config& partial, Purpose purpose)
 {
     LWB_ASSIGN_OR_RETURN(Config config, workload.Workload::resolve(partial));
@@ -157,17 +221,58 @@ Result<Config> resolveCommon(const Workload& workload, const Config& partial, Pu
     const std::string precision = textValue(config, "precision");
     if (purpose == Purpose::Training && precision == "int8")
         return fail(ErrorCode::Unsupported,
-            fmt::format("precision 'int8' is for inference only ({} trains in fp32 or bf16)", workload.name()),
+            fmt::format(
+                "precision 'int8' is for inference only ({} trains in fp32, tf32, bf16 or fp16)", workload.name()),
             LWB_WHERE);
-    auto specs = workload.knobs();
-    if (const KnobSpec* k = findKnob(specs, "precision"))
-        LWB_RETURN_IF_ERROR(validateKnob(*k, config.at("precision"), backend));
+    if (purpose == Purpose::Inference)
+        LWB_RETURN_IF_ERROR(resolveStreamsAlias(partial, config));
+    for (const KnobSpec& k : workload.knobs()) {
+        if (k.supportedByBackend.empty())
+            continue;
+        Status s = validateKnob(k, config.at(k.name), backend);
+        if (!s && k.name == "precision" && precision == "tf32")
+            return fail(ErrorCode::Unsupported,
+                fmt::format("precision 'tf32' (fp32 tensors, TF32 tensor-core matmuls) is not supported by the {} "
+                            "backend: it has no TF32 matmuls (the cuda backend has); use fp32",
+                    backend),
+                LWB_WHERE);
+        LWB_RETURN_IF_ERROR(s);
+    }
     if (const BackendFactory* f = findBackend(backend); f && f->unavailableReason) {
         if (std::string why = f->unavailableReason(); !why.empty())
             return fail(
                 ErrorCode::Unavailable, fmt::format("backend '{}' cannot run here: {}", backend, why), LWB_WHERE);
     }
     return config;
+}
+
+Result<Precision> modelPrecision(const Config& config)
+{
+    const std::string name = textValue(config, "precision");
+    if (name == "tf32")
+        return Precision::Fp32;
+    return parsePrecision(name);
+}
+
+BackendSettings backendSettings(const Config& config)
+{
+    BackendSettings settings;
+    for (const auto& k : backendSettingKnobs())
+        if (auto it = config.find(k.name); it != config.end())
+            settings[k.name] = it->second;
+    if (textValue(config, "precision") == "tf32")
+        settings["fp32_math"] = std::string("tf32");
+    return settings;
+}
+
+DeviceSetup deviceSetup(const Config& config)
+{
+    DeviceSetup setup;
+    setup.backend = textValue(config, "backend");
+    setup.threads = static_cast<int>(intValue(config, "threads"));
+    setup.replicas = static_cast<int>(intValue(config, "replicas"));
+    setup.settings = backendSettings(config);
+    return setup;
 }
 
 // ---- replicas --------------------------------------------------------------------------------
@@ -189,31 +294,31 @@ Status ReplicaSet::run(const std::function<Status(int)>& fn)
     return {};
 }
 
-Result<ReplicaSet> makeReplicas(
-    const std::string& backend, int threads, int replicas, std::shared_ptr<MemoryTracker> tracker)
+Result<ReplicaSet> makeReplicas(const DeviceSetup& setup, std::shared_ptr<MemoryTracker> tracker)
 {
     ReplicaSet set;
     set.tracker = std::move(tracker);
-    set.threads = threads;
+    set.threads = setup.threads;
     BackendOptions options;
-    options.threads = threads;
+    options.threads = setup.threads;
     options.memory = set.tracker;
-    for (int r = 0; r < replicas; ++r) {
-        LWB_ASSIGN_OR_RETURN(auto b, createBackend(backend, options));
+    options.settings = setup.settings;
+    for (int r = 0; r < setup.replicas; ++r) {
+        LWB_ASSIGN_OR_RETURN(auto b, createBackend(setup.backend, options));
         set.backends.push_back(std::move(b));
     }
-    set.pool = std::make_unique<cpu::ThreadPool>(replicas);
+    set.pool = std::make_unique<cpu::ThreadPool>(setup.replicas);
     return set;
 }
 
-Result<ReplicaSet> planMemory(const std::string& backend, int threads, int replicas, std::int64_t limitBytes,
+Result<ReplicaSet> planMemory(const DeviceSetup& setup, std::int64_t limitBytes,
     const std::function<Status(ReplicaSet&)>& allocate, std::int64_t* plannedBytes)
 {
     MemoryStats planned;
     std::int64_t available = 0;
     {
         auto planTracker = std::make_shared<MemoryTracker>(limitBytes, MemoryTracker::Mode::Plan);
-        LWB_ASSIGN_OR_RETURN(ReplicaSet plan, makeReplicas(backend, threads, replicas, planTracker));
+        LWB_ASSIGN_OR_RETURN(ReplicaSet plan, makeReplicas(setup, planTracker));
         LWB_RETURN_IF_ERROR(allocate(plan));
         planned = planTracker->stats();
         available = plan.primary().deviceAvailableBytes();
@@ -232,9 +337,9 @@ Result<ReplicaSet> planMemory(const std::string& backend, int threads, int repli
         return fail(ErrorCode::OutOfMemory,
             fmt::format("out of device memory: this configuration needs {} but the {} device has only {:.1f} MB "
                         "available; nothing was allocated",
-                planned.describe(), backend, static_cast<double>(available) / 1e6),
+                planned.describe(), setup.backend, static_cast<double>(available) / 1e6),
             LWB_WHERE);
-    return makeReplicas(backend, threads, replicas, std::make_shared<MemoryTracker>(limitBytes));
+    return makeReplicas(setup, std::make_shared<MemoryTracker>(limitBytes));
 }
 
 // ---- training --------------------------------------------------------------------------------

@@ -29,13 +29,25 @@ KnobSpec choiceKnob(std::string name, std::string description, std::string value
 KnobSpec textKnob(std::string name, std::string description);
 
 enum class Purpose { Training, Inference };
-/// backend, precision (with supportedByBackend from the registry), threads, replicas,
-/// batch_size, memory_limit, seed.
+/// backend, precision (with supportedByBackend from the registry), threads, replicas (and for
+/// inference its name `streams`), batch_size, memory_limit, seed, checkpoint, and the
+/// backend-specific knobs (backendSettingKnobs()).
 std::vector<KnobSpec> commonKnobs(Purpose purpose, std::int64_t defaultBatch);
-/// Backend -> precisions it runs for `purpose` on this machine.
+/// Backend -> precisions it runs for `purpose` on this machine (tf32: backends with fp32_math).
 std::map<std::string, std::vector<std::string>> supportedPrecisions(Purpose purpose);
-/// Base resolve + the precision/backend check (Unsupported when the backend cannot run it).
+/// The knobs backends read from BackendOptions::settings, in every build that compiles the
+/// backend (cuda_device, fp32_math, cuda_graphs, pinned_memory, prefetch_depth with CUDA). Every
+/// registered backend that does not read a knob accepts only its default (supportedByBackend), so
+/// such a knob is Unsupported, not silently ignored, where it would do nothing.
+std::vector<KnobSpec> backendSettingKnobs();
+/// Base resolve + the backend checks of every knob (Unsupported when the backend cannot run a
+/// value) + the inference alias replicas = streams.
 Result<Config> resolveCommon(const Workload& workload, const Config& partial, Purpose purpose);
+/// The model precision of the `precision` knob: tf32 runs the fp32 model with TF32 matmuls.
+Result<Precision> modelPrecision(const Config& config);
+/// The backend settings of a resolved configuration: its backend-specific knobs, with
+/// fp32_math = tf32 when precision is tf32.
+BackendSettings backendSettings(const Config& config);
 
 /// n_layer, n_embd, n_head, seq_len (GPT model shape knobs) and their cross-check.
 std::vector<KnobSpec> gptModelKnobs();
@@ -58,13 +70,22 @@ struct ReplicaSet {
     Status run(const std::function<Status(int)>& fn);
 };
 
-Result<ReplicaSet> makeReplicas(
-    const std::string& backend, int threads, int replicas, std::shared_ptr<MemoryTracker> tracker);
+/// What the replicas run on: backend, threads per replica, replica count, backend settings.
+struct DeviceSetup {
+    std::string backend = "cpu";
+    int threads = 1;
+    int replicas = 1;
+    BackendSettings settings;
+};
+/// The device setup of a resolved configuration (backend, threads, replicas, backendSettings()).
+DeviceSetup deviceSetup(const Config& config);
+
+Result<ReplicaSet> makeReplicas(const DeviceSetup& setup, std::shared_ptr<MemoryTracker> tracker);
 
 /// Runs `allocate` once in a planning pass (nothing is allocated, only counted) and fails with
 /// OutOfMemory when the footprint exceeds `limitBytes` (> 0); otherwise returns a real
 /// ReplicaSet on which the caller allocates for real. `allocate` must only allocate.
-Result<ReplicaSet> planMemory(const std::string& backend, int threads, int replicas, std::int64_t limitBytes,
+Result<ReplicaSet> planMemory(const DeviceSetup& setup, std::int64_t limitBytes,
     const std::function<Status(ReplicaSet&)>& allocate, std::int64_t* plannedBytes);
 
 // ---- training --------------------------------------------------------------------------------

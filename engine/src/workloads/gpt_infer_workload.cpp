@@ -66,7 +66,7 @@ Result<std::unique_ptr<GptInferSession>> GptInferSession::create(const Config& c
     s.m_model.nEmbd = intValue(c, "n_embd");
     s.m_model.nHead = intValue(c, "n_head");
     s.m_model.maxSeqLen = intValue(c, "seq_len");
-    LWB_ASSIGN_OR_RETURN(s.m_precision, parsePrecision(textValue(c, "precision")));
+    LWB_ASSIGN_OR_RETURN(s.m_precision, modelPrecision(c));
     s.m_batch = intValue(c, "batch_size");
     s.m_prompt = intValue(c, "prompt_len");
     s.m_gen = intValue(c, "gen_len");
@@ -94,7 +94,7 @@ Result<std::unique_ptr<GptInferSession>> GptInferSession::create(const Config& c
     const auto limit = static_cast<std::int64_t>(floatValue(c, "memory_limit") * 1e9);
     LWB_ASSIGN_OR_RETURN(s.m_replicas,
         planMemory(
-            textValue(c, "backend"), static_cast<int>(intValue(c, "threads")), replicas, limit,
+            deviceSetup(c), limit,
             [&](ReplicaSet& plan) -> Status {
                 auto planned = s.build(plan);
                 if (!planned)

@@ -81,7 +81,7 @@ Result<std::unique_ptr<GptTrainSession>> GptTrainSession::create(const Config& c
     s.m_model.nEmbd = intValue(c, "n_embd");
     s.m_model.nHead = intValue(c, "n_head");
     s.m_model.maxSeqLen = intValue(c, "seq_len");
-    LWB_ASSIGN_OR_RETURN(s.m_precision, parsePrecision(textValue(c, "precision")));
+    LWB_ASSIGN_OR_RETURN(s.m_precision, modelPrecision(c));
     s.m_batch = intValue(c, "batch_size");
     s.m_seq = s.m_model.maxSeqLen;
     s.m_accum = intValue(c, "grad_accum");
@@ -95,7 +95,6 @@ Result<std::unique_ptr<GptTrainSession>> GptTrainSession::create(const Config& c
     s.m_hyper.weightDecay = floatValue(c, "weight_decay");
     s.m_hyper.gradClip = floatValue(c, "grad_clip");
     s.m_saveCheckpoint = textValue(c, "save_checkpoint");
-    const int threads = static_cast<int>(intValue(c, "threads"));
     const int replicas = static_cast<int>(intValue(c, "replicas"));
 
     context.progress(0.0, "loading the corpus");
@@ -123,7 +122,7 @@ Result<std::unique_ptr<GptTrainSession>> GptTrainSession::create(const Config& c
     const auto limit = static_cast<std::int64_t>(floatValue(c, "memory_limit") * 1e9);
     LWB_ASSIGN_OR_RETURN(s.m_replicas,
         planMemory(
-            textValue(c, "backend"), threads, replicas, limit,
+            deviceSetup(c), limit,
             [&](ReplicaSet& plan) -> Status {
                 auto planned = s.build(plan);
                 if (!planned)

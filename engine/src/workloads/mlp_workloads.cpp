@@ -114,7 +114,7 @@ Result<std::unique_ptr<MlpSession>> MlpSession::create(const Config& c, Purpose 
     MlpSession& s = *session;
     s.m_training = purpose == Purpose::Training;
     s.m_model = mlpConfigOf(c);
-    LWB_ASSIGN_OR_RETURN(s.m_precision, parsePrecision(textValue(c, "precision")));
+    LWB_ASSIGN_OR_RETURN(s.m_precision, modelPrecision(c));
     s.m_batch = intValue(c, "batch_size");
     const int replicas = static_cast<int>(intValue(c, "replicas"));
     const auto seed = static_cast<std::uint64_t>(intValue(c, "seed"));
@@ -141,7 +141,7 @@ Result<std::unique_ptr<MlpSession>> MlpSession::create(const Config& c, Purpose 
     const auto limit = static_cast<std::int64_t>(floatValue(c, "memory_limit") * 1e9);
     LWB_ASSIGN_OR_RETURN(s.m_replicas,
         planMemory(
-            textValue(c, "backend"), static_cast<int>(intValue(c, "threads")), replicas, limit,
+            deviceSetup(c), limit,
             [&](ReplicaSet& plan) -> Status {
                 auto planned = s.build(plan);
                 if (!planned)

@@ -8,6 +8,7 @@
 
 #include "lwb/core/op_observer.h"
 #include "lwb/core/result.h"
+#include "lwb/engine/knob_value.h"
 #include "lwb/engine/tensor.h"
 
 #include <array>
@@ -89,6 +90,10 @@ struct BackendOptions {
     int threads = 1; ///< intra-op threads of this backend instance
     std::shared_ptr<MemoryTracker> memory; ///< shared per device; a fresh unlimited one when null
     CpuKernels cpuKernels = CpuKernels::Best;
+    /// Backend-specific knobs by name (the cuda backend reads cuda_device, fp32_math, cuda_graphs,
+    /// pinned_memory, prefetch_depth); a backend reads the ones it declares in
+    /// BackendFactory::settingNames and ignores the rest. Absent ones keep the backend's defaults.
+    BackendSettings settings;
 };
 
 /// How a weight matrix is used by Backend::matmul.
@@ -253,3 +258,5 @@ const BackendFactory* findBackend(std::string_view name);
 Result<std::unique_ptr<Backend>> createBackend(std::string_view name, const BackendOptions& options);
 
 } // namespace lwb::engine
+    /// Names of the backend-specific knobs `create` reads from BackendOptions::settings.
+    std::vector<std::string> settingNames;

@@ -8,6 +8,7 @@
 #include "lwb/core/json_yaml.h"
 #include "lwb/core/op_observer.h"
 #include "lwb/core/result.h"
+#include "lwb/engine/knob_value.h"
 
 #include <cstdint>
 #include <map>
@@ -24,9 +25,6 @@ enum class KnobType { Int, Float, Categorical, Bool };
 /// How a numeric knob is searched: linear, logarithmic, or integer powers of two.
 enum class KnobScale { Linear, Log, PowerOfTwo };
 
-/// A knob's value: integer, real, categorical (string) or boolean.
-using KnobValue = std::variant<std::int64_t, double, std::string, bool>;
-
 /// One tunable or fixed setting of a workload.
 struct KnobSpec {
     std::string name; ///< snake_case: batch_size, precision, threads, lr, ...
@@ -39,8 +37,11 @@ struct KnobSpec {
     /// Categorical domain. Empty: a free-text value (a file path such as `corpus`), which the
     /// tuner does not search.
     std::vector<std::string> choices;
-    /// Categorical knobs whose support depends on the backend (precision): backend -> choices it
-    /// can run. A choice outside this list is rejected as Unsupported, never silently replaced.
+    /// Knobs whose support depends on the backend: backend -> the values it can run, as
+    /// knobValueToString writes them (precision: the precisions it has; a backend-specific knob
+    /// such as cuda_graphs: only its default on other backends, which ignore it). A backend
+    /// without an entry runs every value; a value outside its list is rejected as Unsupported,
+    /// never silently replaced, so a tuner does not search a knob that does nothing there.
     std::map<std::string, std::vector<std::string>> supportedByBackend;
     std::string unit; ///< "", "tokens", "1/s", ...
 };

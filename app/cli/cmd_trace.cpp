@@ -126,6 +126,8 @@ int runProfile(const ProfileArgs& args)
     auto& interrupt = installInterruptHandlers();
     run.cancelled = [&interrupt] { return interrupt.load() > 0; };
     auto outcome = workbench::runTrial(**workload, *config, run);
+    for (const auto& note : outcome.captureNotes)
+        std::fprintf(stderr, "lwb profile: %s\n", note.c_str());
     if (outcome.error)
         return reportError("profile", *outcome.error);
     if (!outcome.trace)

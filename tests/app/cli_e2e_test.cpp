@@ -6,10 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fmt/core.h>
+#include <fstream>
 #include <set>
+#include <thread>
 #include <unistd.h>
 
 namespace {
@@ -31,6 +34,28 @@ Run runLwb(std::vector<std::string> args, const std::map<std::string, std::strin
     if (!r)
         return {-1, "", r.error().describe()};
     return {r->signal ? 128 + r->signal : r->exitCode, r->out, r->err};
+}
+
+/// CPU cores left idle by everything else on the machine, sampled from /proc/stat over `seconds`.
+double idleCores(double seconds)
+{
+    auto sample = [] {
+        std::ifstream in("/proc/stat");
+        std::string cpu;
+        long long v[8] = {};
+        in >> cpu >> v[0] >> v[1] >> v[2] >> v[3] >> v[4] >> v[5] >> v[6] >> v[7];
+        long long total = 0;
+        for (long long x : v)
+            total += x;
+        return std::pair<long long, long long> {v[3] + v[4], total}; // idle + iowait
+    };
+    auto [idle0, total0] = sample();
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    auto [idle1, total1] = sample();
+    if (total1 <= total0)
+        return 0;
+    return static_cast<double>(idle1 - idle0) / static_cast<double>(total1 - total0)
+        * static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 class CliE2e : public ::testing::Test {
@@ -243,6 +268,10 @@ TEST_F(CliE2e, EngineCheckFailsWhenTheMachineGetsSlower)
     // same configuration to one CPU core (taskset), as a noisy neighbour or a smaller VM would.
     if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
         GTEST_SKIP() << "needs two CPU cores";
+    // Pinning to one core is only "slower" when two cores are free to begin with.
+    if (double idle = idleCores(1.0); idle < 1.6)
+        GTEST_SKIP() << "the machine is busy (" << idle
+                     << " of its cores idle): pinning to one core would not make a measurable difference";
     std::string yaml = fmt::format(R"YAML(name: engine-gate
 workload: gpt-train
 settings: {{n_layer: 2, n_embd: 256, n_head: 4, seq_len: 128, threads: 1, replicas: 2, steps_per_window: 1}}
@@ -251,7 +280,7 @@ search_space:
 objectives: [tokens_per_s:max]
 budget: {{trials: 2}}
 sampler: grid
-measurement: {{warmup: 1, min_samples: 8, max_samples: 8}}
+measurement: {{warmup: 1, min_samples: 12, max_samples: 12}}
 storage: {}
 )YAML",
         (m_dir / "g.lwb").string());
@@ -262,8 +291,14 @@ storage: {}
     auto profile = m_dir / "g.json";
     ASSERT_EQ(runLwb({"export-profile", (m_dir / "g.lwb").string(), "-o", profile.string()}).exitCode, 0);
 
+    // The same environment must never be reported as a regression. On a shared CI machine the
+    // throughput can drift between the tuning run and the check, so "inconclusive (too noisy)" is
+    // an honest answer there too; a failure (exit 1) is not.
     auto same = runLwb({"check", profile.string(), "--fail-on", "tokens_per_s:-15%"});
-    EXPECT_EQ(same.exitCode, 0) << same.out << same.err;
+    EXPECT_TRUE(same.exitCode == 0 || same.exitCode == 6) << same.out << same.err;
+    if (same.exitCode == 6) {
+        EXPECT_NE(same.out.find("INCONCLUSIVE"), std::string::npos) << same.out;
+    }
 
     lwb::SubprocessOptions o;
     o.timeoutSeconds = 300;

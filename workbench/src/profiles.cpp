@@ -178,6 +178,8 @@ Result<GateReport> runCheck(const TunedProfile& profile, const std::string& prof
     run.cancelled = options.cancelled;
     say(fmt::format("measuring {} windows of {} ...", samples, workload->name()));
     TrialOutcome outcome = runTrial(*workload, config, run);
+    for (const auto& note : outcome.captureNotes)
+        say(note);
     if (outcome.error) {
         if (outcome.error->code == ErrorCode::Cancelled)
             return fail(*outcome.error);

@@ -1,6 +1,8 @@
 // One configuration, measured (see trial_runner.h).
 #include "lwb/workbench/trial_runner.h"
 
+#include "gpu_capture.h"
+
 namespace lwb::workbench {
 namespace {
 
@@ -76,6 +78,7 @@ TrialOutcome runTrial(engine::Workload& workload, const engine::Config& config, 
         : tracer                                           ? static_cast<OpObserver*>(tracer.get())
                                                            : options.extraObserver;
     TrialContext context(options, observer);
+    TrialGpuCapture gpu(config, options);
 
     auto session = workload.prepare(config, context);
     if (!session) {
@@ -90,6 +93,9 @@ TrialOutcome runTrial(engine::Workload& workload, const engine::Config& config, 
     }
     if (tracer) {
         profiler::Trace trace = tracer->finish();
+        gpu.finishInto(trace, *options.capture);
+        if (!gpu.note().empty())
+            outcome.captureNotes.push_back(gpu.note());
         if (!trace.records.empty())
             outcome.trace = std::move(trace);
     }

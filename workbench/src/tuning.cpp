@@ -171,7 +171,10 @@ void workerLoop(RunState& state, int& running)
             auto prune = state.study.reportIntermediate(trialId, step, value);
             return prune && *prune;
         };
+        run.traceTag = static_cast<std::uint64_t>(trial.id); // the trace meta's trialId too
         TrialOutcome outcome = runTrial(**workload, *config, run);
+        if (!outcome.captureNotes.empty())
+            (void)state.study.setTrialAttr(trial.id, "capture_notes", Json(outcome.captureNotes));
 
         std::string stateName, resultText;
         std::optional<double> firstValue;

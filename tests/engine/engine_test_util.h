@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -64,6 +65,12 @@ inline std::vector<BackendUnderTest> backendsUnderTest()
 inline std::string backendLabel(const ::testing::TestParamInfo<BackendUnderTest>& p)
 {
     return p.param.label;
+}
+
+/// gtest prints the parameter of a failing or skipped case with this (not as raw bytes).
+inline void PrintTo(const BackendUnderTest& b, std::ostream* os)
+{
+    *os << b.label;
 }
 
 inline std::vector<float> randn(std::size_t n, std::uint64_t seed, float scale = 1.0f)

@@ -41,7 +41,7 @@ Status GptTrainer::allocate(std::int64_t B, std::int64_t T)
         LWB_ASSIGN_OR_RETURN(y.ln1Rstd, act({N}, DType::F32));
         LWB_ASSIGN_OR_RETURN(y.qkv, act({B, T, 3 * C}, DType::F32));
         LWB_ASSIGN_OR_RETURN(y.atty, act({N, C}, m_act));
-        LWB_ASSIGN_OR_RETURN(y.att, act({B, NH, T, T}, DType::F32));
+        LWB_ASSIGN_OR_RETURN(y.att, act(m_backend.attentionSaved(B, NH, T).shape, DType::F32));
         LWB_ASSIGN_OR_RETURN(y.residual2, act({N, C}, DType::F32));
         LWB_ASSIGN_OR_RETURN(y.ln2, act({N, C}, m_act));
         LWB_ASSIGN_OR_RETURN(y.ln2Mean, act({N}, DType::F32));
@@ -164,7 +164,7 @@ void GptTrainer::backward(Accumulate gradMode)
         be.matmul(m_datty, m_dresAct, *pw.attprojBack, Tensor(), Accumulate::Overwrite);
         be.matmulWeightGrad(gw.attprojw, m_dresAct, y.atty, gradMode);
         be.biasGrad(gw.attprojb, m_dres, gradMode);
-        be.attentionBackward(m_dqkv, m_datty, y.qkv, y.att, NH);
+        be.attentionBackward(m_dqkv, m_datty, y.qkv, y.atty, y.att, NH);
         be.matmul(m_dln, m_dqkv, *pw.qkvBack, Tensor(), Accumulate::Overwrite);
         be.matmulWeightGrad(gw.qkvw, m_dqkv, y.ln1, gradMode);
         be.biasGrad(gw.qkvb, m_dqkv, gradMode);

@@ -5,6 +5,7 @@
 // names must not depend on the precision (the fp32 run is the cross-precision reference).
 #include "conformance_harness.h"
 
+#include <cmath>
 #include <fmt/core.h>
 
 namespace lwb::engine::conformance {
@@ -29,6 +30,28 @@ std::vector<float> causalPart(const std::vector<float>& probs, std::int64_t pair
         for (std::int64_t t = 0; t < T; ++t)
             for (std::int64_t u = 0; u <= t; ++u)
                 out.push_back(probs[static_cast<std::size_t>((p * T + t) * T + u)]);
+    return out;
+}
+
+/// The causal probabilities P[t,u] = exp(q_t . k_u / sqrt(hs) - lse[t]) from a flash-attention
+/// backend's saved row log-sum-exp (AttentionSaves::LogSumExp), in the layout of causalPart.
+std::vector<float> probabilitiesFromLse(const std::vector<float>& qkv, const std::vector<float>& lse, std::int64_t B,
+    std::int64_t T, std::int64_t C, std::int64_t NH)
+{
+    const std::int64_t hs = C / NH;
+    const double scale = 1.0 / std::sqrt(static_cast<double>(hs));
+    std::vector<float> out;
+    for (std::int64_t b = 0; b < B; ++b)
+        for (std::int64_t h = 0; h < NH; ++h)
+            for (std::int64_t t = 0; t < T; ++t)
+                for (std::int64_t u = 0; u <= t; ++u) {
+                    double dot = 0;
+                    for (std::int64_t d = 0; d < hs; ++d)
+                        dot += static_cast<double>(qkv[static_cast<std::size_t>((b * T + t) * 3 * C + h * hs + d)])
+                            * qkv[static_cast<std::size_t>((b * T + u) * 3 * C + C + h * hs + d)];
+                    const double l = lse[static_cast<std::size_t>((b * NH + h) * T + t)];
+                    out.push_back(static_cast<float>(std::exp(dot * scale - l)));
+                }
     return out;
 }
 
@@ -211,20 +234,30 @@ void attentionCases(std::vector<CaseSpec>& cs)
     for (auto s : {AttentionShape {2, 7, 32, 2}, AttentionShape {1, 37, 128, 2}, AttentionShape {1, 9, 24, 3},
              AttentionShape {1, 70, 96, 1}, AttentionShape {2, 33, 256, 1}, AttentionShape {1, 64, 128, 2}}) {
         const std::int64_t hs = s.C / s.NH;
+        // A backend saves probabilities or the row log-sum-exp (attentionSaved); either way the
+        // case outputs the probabilities (derived from the log-sum-exp on the host), so what the
+        // backward relies on is checked, and the gradients through dqkv.
         cs.push_back({"attention", fmt::format("B{}_T{}_C{}_NH{}_hs{}", s.B, s.T, s.C, s.NH, hs),
-            {Op::Attention, Op::AttentionBackward}, kFloats, s.T + hs, [s](Runner& r) {
+            {Op::Attention, Op::AttentionBackward}, kFloats, s.T + hs,
+            [s](Runner& r) {
                 auto& be = r.be();
                 const std::int64_t B = s.B, T = s.T, C = s.C, NH = s.NH;
-                Tensor qkv = r.input({B, T, 3 * C}, randn(static_cast<std::size_t>(B * T * 3 * C), 26));
-                Tensor out = r.zeros({B, T, C}, r.dtype()), att = r.zeros({B, NH, T, T});
+                const auto qkvHost = randn(static_cast<std::size_t>(B * T * 3 * C), 26);
+                Tensor qkv = r.input({B, T, 3 * C}, qkvHost);
+                const AttentionSavedDesc saved = be.attentionSaved(B, NH, T);
+                Tensor out = r.zeros({B, T, C}, r.dtype()), att = r.zeros(saved.shape);
                 be.attentionForward(out, att, qkv, s.NH);
                 r.output("out", out);
-                r.output("probabilities", causalPart(r.fetch(att), B * NH, T));
+                r.output("probabilities",
+                    saved.kind == AttentionSaves::Probabilities
+                        ? causalPart(r.fetch(att), B * NH, T)
+                        : probabilitiesFromLse(qkvHost, r.fetch(att), B, T, C, NH));
                 Tensor dqkv = r.zeros({B, T, 3 * C}, r.dtype());
                 be.attentionBackward(
-                    dqkv, r.input({B, T, C}, randn(static_cast<std::size_t>(B * T * C), 27)), qkv, att, s.NH);
+                    dqkv, r.input({B, T, C}, randn(static_cast<std::size_t>(B * T * C), 27)), qkv, out, att, s.NH);
                 r.output("dqkv", dqkv);
-            }});
+            },
+            Operands::MayRound});
     }
 }
 

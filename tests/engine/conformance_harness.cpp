@@ -120,7 +120,12 @@ double tolerance(DType dtype, std::int64_t reduction, Mode mode)
     }
     // Against fp32: the precision's own error (rounded inputs and outputs); int8's per-row
     // quantisation noise is about 1% of the output RMS, worst elements a few times that.
-    return dtype == DType::I8 ? 0.06 : 8.0 * u + fp32;
+    if (dtype == DType::I8)
+        return 0.06;
+    // Operands rounded at several stages that feed each other (flash attention's backward: q, k,
+    // v, dO, then P and dS): twice the single-rounding bound. The CPU emulation of the CUDA
+    // kernels (conformance_flash_emulation_test.cpp) reaches 1.1 x 8u on the attention cases.
+    return (mode == Mode::RoundedOperands ? 16.0 : 8.0) * u + fp32;
 }
 
 Comparison compare(const Outputs& got, const Outputs& want, double rtol)
@@ -203,7 +208,9 @@ CaseResult runCase(const CaseSpec& c, DType dtype, Backend& dut, Backend& ref)
             r.failures.push_back("the reference failed: " + want.error().describe());
             return;
         }
-        Comparison cmp = compare(*got, *want, tolerance(dtype, c.reduction, mode));
+        // Rounded operands: the reference at the same precision is no closer than fp32 is.
+        const Mode toleranceMode = c.operands == Operands::MayRound ? Mode::RoundedOperands : mode;
+        Comparison cmp = compare(*got, *want, tolerance(dtype, c.reduction, toleranceMode));
         r.worstRatio = std::max(r.worstRatio, cmp.worstRatio);
         if (!cmp.ok)
             r.failures.push_back(std::string(mode == Mode::SamePrecision ? "vs reference at " : "vs reference fp32 at ")

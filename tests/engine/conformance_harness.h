@@ -62,6 +62,11 @@ private:
     Error m_error;
 };
 
+/// What a 16-bit precision rounds in a case: only outputs (the CPU reference's semantics), or the
+/// operands too (tensor-core kernels such as flash attention round q, k, v, dO and the
+/// intermediate P and dS to the precision): then both comparisons use Mode::RoundedOperands.
+enum class Operands : std::uint8_t { Exact, MayRound };
+
 struct CaseSpec {
     std::string family; ///< "matmul", "attention", ... (one test per family and backend)
     std::string name; ///< shape and variant, e.g. "M37_K50_N70_bias_add"
@@ -69,13 +74,16 @@ struct CaseSpec {
     std::vector<DType> dtypes; ///< precisions the case runs at (F32 always included)
     std::int64_t reduction = 1; ///< longest reduction (dot product, row sum) behind an output
     std::function<void(Runner&)> run;
+    Operands operands = Operands::Exact;
 };
 
 /// Every case, all families.
 const std::vector<CaseSpec>& allCases();
 std::vector<std::string> caseFamilies();
 
-enum class Mode { SamePrecision, AgainstFp32 };
+/// RoundedOperands: a 16-bit precision whose operands are rounded at several stages (Operands::MayRound),
+/// against either reference.
+enum class Mode { SamePrecision, AgainstFp32, RoundedOperands };
 /// Relative tolerance of a comparison (see the header comment).
 double tolerance(DType dtype, std::int64_t reduction, Mode mode);
 

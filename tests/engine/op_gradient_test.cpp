@@ -131,7 +131,7 @@ TEST_P(OpMath, AttentionMatchesSoftmaxFormulaAndGradient)
         auto qkv = randn(static_cast<std::size_t>(B * T * 3 * C), 10),
              w = randn(static_cast<std::size_t>(B * T * C), 11);
         auto fwd = [&](const std::vector<float>& x) {
-            Tensor out = zeros(be(), {B, T, C}), att = zeros(be(), {B, NH, T, T});
+            Tensor out = zeros(be(), {B, T, C}), att = zeros(be(), be().attentionSaved(B, NH, T).shape);
             be().attentionForward(out, att, upload(be(), {B, T, 3 * C}, x), NH);
             return download(be(), out);
         };
@@ -161,10 +161,11 @@ TEST_P(OpMath, AttentionMatchesSoftmaxFormulaAndGradient)
                         EXPECT_NEAR(y[static_cast<std::size_t>((b * T + t) * C + h * hs + d)], want, 1e-5);
                     }
                 }
-        Tensor q = upload(be(), {B, T, 3 * C}, qkv), out = zeros(be(), {B, T, C}), att = zeros(be(), {B, NH, T, T});
+        Tensor q = upload(be(), {B, T, 3 * C}, qkv), out = zeros(be(), {B, T, C}),
+               att = zeros(be(), be().attentionSaved(B, NH, T).shape);
         be().attentionForward(out, att, q, NH);
         Tensor dqkv = zeros(be(), {B, T, 3 * C});
-        be().attentionBackward(dqkv, upload(be(), {B, T, C}, w), q, att, NH);
+        be().attentionBackward(dqkv, upload(be(), {B, T, C}, w), q, out, att, NH);
         EXPECT_TRUE(gradientMatches(qkv, download(be(), dqkv), w, fwd)) << "T " << T << " C " << C;
     }
 }

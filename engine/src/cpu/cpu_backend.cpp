@@ -414,7 +414,7 @@ void CpuBackend::attentionForward(const Tensor& out, const Tensor& att, const Te
 }
 
 void CpuBackend::attentionBackward(
-    const Tensor& dqkv, const Tensor& dout, const Tensor& qkv, const Tensor& att, int nHead)
+    const Tensor& dqkv, const Tensor& dout, const Tensor& qkv, const Tensor& /*out*/, const Tensor& att, int nHead)
 {
     const std::int64_t B = qkv.dim(0), T = qkv.dim(1), C = qkv.dim(2) / 3;
     Trace trace(*this, "attention_bwd", OpCategory::Compute, 4.0 * static_cast<double>(B * T * T * C),

@@ -98,8 +98,8 @@ public:
     void geluForward(const Tensor& out, const Tensor& inp) override;
     void geluBackward(const Tensor& dinp, const Tensor& inp, const Tensor& dout) override;
     void attentionForward(const Tensor& out, const Tensor& att, const Tensor& qkv, int nHead) override;
-    void attentionBackward(
-        const Tensor& dqkv, const Tensor& dout, const Tensor& qkv, const Tensor& att, int nHead) override;
+    void attentionBackward(const Tensor& dqkv, const Tensor& dout, const Tensor& qkv, const Tensor& out,
+        const Tensor& att, int nHead) override;
     void attentionKvCache(const Tensor& out, const Tensor& qkv, const Tensor& kCache, const Tensor& vCache,
         std::int64_t pos, int nHead, const Tensor& scratch) override;
 

@@ -644,13 +644,18 @@ bool checkHeads(CudaBackend& be, std::int64_t C, int nHead, const char* op)
     return true;
 }
 } // namespace
+AttentionSavedDesc CudaBackend::attentionSaved(std::int64_t B, std::int64_t NH, std::int64_t T) const
+{
+    return {AttentionSaves::LogSumExp, Shape {2, B, NH, T}}; // log-sum-exp, then the backward's D
+}
+
 
 void CudaBackend::attentionForward(const Tensor& out, const Tensor& att, const Tensor& qkv, int nHead)
 {
     const std::int64_t B = qkv.dim(0), T = qkv.dim(1), C = qkv.dim(2) / 3;
-    const double flops = 2.0 * static_cast<double>(B * T * T * C);
+    const double flops = 2.0 * static_cast<double>(B * T * T * C); // causal half of 2 x (2 T T C)
     Trace trace(*this, "attention_fwd", OpCategory::Compute, flops,
-        static_cast<double>(qkv.bytes() + out.bytes()) + 4.0 * static_cast<double>(B * nHead * T * T));
+        static_cast<double>(qkv.bytes() + out.bytes()) + 4.0 * static_cast<double>(B * nHead * T));
     if (!checkHeads(*this, C, nHead, "attention_fwd"))
         return;
     launchAttentionForward(*m_queue,
@@ -658,16 +663,19 @@ void CudaBackend::attentionForward(const Tensor& out, const Tensor& att, const T
 }
 
 void CudaBackend::attentionBackward(
-    const Tensor& dqkv, const Tensor& dout, const Tensor& qkv, const Tensor& att, int nHead)
+    const Tensor& dqkv, const Tensor& dout, const Tensor& qkv, const Tensor& out, const Tensor& att, int nHead)
 {
+    // The model's FLOPs (as the CPU backend counts them); the kernels recompute S and dP once more
+    // for dQ (7 instead of 4 causal T x T x C products, see attention_backward.cu).
     const std::int64_t B = qkv.dim(0), T = qkv.dim(1), C = qkv.dim(2) / 3;
     Trace trace(*this, "attention_bwd", OpCategory::Compute, 4.0 * static_cast<double>(B * T * T * C),
-        static_cast<double>(qkv.bytes() + dqkv.bytes() + dout.bytes()) + 8.0 * static_cast<double>(B * nHead * T * T));
+        static_cast<double>(qkv.bytes() + dqkv.bytes() + dout.bytes() + out.bytes()));
     if (!checkHeads(*this, C, nHead, "attention_bwd"))
+    float* lse = att.data<float>();
         return;
     launchAttentionBackward(*m_queue,
-        AttentionBackwardArgs {dqkv.data(), dout.data<float>(), qkv.data<float>(), att.data<float>(), B, T, C, nHead,
-            elem(dqkv.dtype()), 0});
+        AttentionBackwardArgs {dqkv.data(), dout.data<float>(), qkv.data<float>(), out.data(), lse, lse + B * nHead * T,
+            B, T, C, nHead, elem(dqkv.dtype()), elem(out.dtype())});
 }
 
 void CudaBackend::attentionKvCache(const Tensor& out, const Tensor& qkv, const Tensor& kCache, const Tensor& vCache,

@@ -136,8 +136,10 @@ public:
     void geluForward(const Tensor& out, const Tensor& inp) override;
     void geluBackward(const Tensor& dinp, const Tensor& inp, const Tensor& dout) override;
     void attentionForward(const Tensor& out, const Tensor& att, const Tensor& qkv, int nHead) override;
-    void attentionBackward(
-        const Tensor& dqkv, const Tensor& dout, const Tensor& qkv, const Tensor& att, int nHead) override;
+    void attentionBackward(const Tensor& dqkv, const Tensor& dout, const Tensor& qkv, const Tensor& out,
+        const Tensor& att, int nHead) override;
+    /// Flash attention: only the row log-sum-exp is saved; the backward recomputes P.
+    AttentionSavedDesc attentionSaved(std::int64_t B, std::int64_t NH, std::int64_t T) const override;
     void attentionKvCache(const Tensor& out, const Tensor& qkv, const Tensor& kCache, const Tensor& vCache,
         std::int64_t pos, int nHead, const Tensor& scratch) override;
 

@@ -234,14 +234,16 @@ struct BiasGradArgs {
 i64 biasGradPartialFloats(i64 M, i64 N);
 void launchBiasGrad(KernelSink& sink, const BiasGradArgs& a);
 
-// ---- attention (attention.cu) --------------------------------------------------------------------
+// ---- flash attention (attention_forward.cu, attention_backward.cu) --------------------------------
+// The precision of the tile products follows the output: F32 on CUDA cores (strict fp32), BF16 and
+// F16 on tensor cores (q, k, v, dO, P and dS rounded to it; fp32 accumulation and statistics).
 
 /// Largest head size of the tiled training-attention kernels.
 constexpr i64 kMaxAttentionHeadSize = 256;
 
 struct AttentionForwardArgs {
     const float* qkv; ///< [B, T, 3C]
-    float* att; ///< [B, NH, T, T]: probabilities (zero above the diagonal)
+    float* lse; ///< [B, NH, T]: log-sum-exp of each row's scaled scores (for the backward)
     void* out; ///< [B, T, C]
     i64 B, T, C, NH;
     Elem outType;
@@ -253,12 +255,16 @@ struct AttentionBackwardArgs {
     void* dqkv; ///< [B, T, 3C], overwritten
     const float* dout; ///< [B, T, C]
     const float* qkv;
-    float* att; ///< probabilities in; holds dS (softmax gradient) afterwards
+    const void* out; ///< [B, T, C]: the forward's output (for rowDot)
+    const float* lse; ///< [B, NH, T] from the forward
+    float* rowDot; ///< [B, NH, T] scratch: D[t] = dO[t] . O[t]
     i64 B, T, C, NH;
     Elem dqkvType;
-    std::int32_t pad;
+    Elem outType;
 };
 void launchAttentionBackward(KernelSink& sink, const AttentionBackwardArgs& a);
+
+// ---- KV-cache attention (attention_kv_cache.cu) ---------------------------------------------------
 
 struct KvCacheArgs {
     const float* qkv; ///< [B, T, 3C] at positions pos .. pos+T-1

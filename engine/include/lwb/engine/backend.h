@@ -131,6 +131,20 @@ struct AdamWStep {
     std::int64_t t = 1; ///< 1-based step for bias correction
 };
 
+/// What attentionForward saves in `att` for attentionBackward; each backend chooses (F32 always).
+enum class AttentionSaves : std::uint8_t {
+    /// [B,NH,T,T] softmax probabilities (lower triangle; zero above): the CPU reference.
+    Probabilities,
+    /// [2,B,NH,T]: the first [B,NH,T] holds each row's log-sum-exp of the scaled scores, from which
+    /// the backward recomputes the probabilities tile by tile (flash attention); the second half
+    /// is the backward's scratch (row sums of dO * O).
+    LogSumExp,
+};
+struct AttentionSavedDesc {
+    AttentionSaves kind = AttentionSaves::Probabilities;
+    Shape shape;
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -190,13 +204,19 @@ public:
     virtual void geluForward(const Tensor& out, const Tensor& inp) = 0;
     /// dinp (F32|BF16) = dout * gelu'(inp).
     virtual void geluBackward(const Tensor& dinp, const Tensor& inp, const Tensor& dout) = 0;
+    /// The tensor attentionForward saves for the backward (`att`), for B x NH heads of length T.
+    /// Models allocate exactly this (so memory planning sees it); the default is the probabilities.
+    virtual AttentionSavedDesc attentionSaved(std::int64_t B, std::int64_t NH, std::int64_t T) const
+    {
+        return {AttentionSaves::Probabilities, Shape {B, NH, T, T}};
+    }
     /// Causal self-attention: qkv F32 [B,T,3C] (q | k | v, heads of C/NH), out [B,T,C] (F32|BF16),
-    /// att F32 [B,NH,T,T] receives the probabilities (lower triangle) for the backward pass.
+    /// att (F32, shaped by attentionSaved) receives what the backward pass needs.
     virtual void attentionForward(const Tensor& out, const Tensor& att, const Tensor& qkv, int nHead) = 0;
-    /// dqkv [B,T,3C] (F32|BF16, overwritten) from dout F32 [B,T,C] and the forward's att, which this op
-    /// uses as scratch (its contents are unspecified afterwards).
+    /// dqkv [B,T,3C] (F32|BF16, overwritten) from dout F32 [B,T,C], the forward's inputs, output
+    /// `out` and `att`, which this op uses as scratch (its contents are unspecified afterwards).
     virtual void attentionBackward(
-        const Tensor& dqkv, const Tensor& dout, const Tensor& qkv, const Tensor& att, int nHead)
+        const Tensor& dqkv, const Tensor& dout, const Tensor& qkv, const Tensor& out, const Tensor& att, int nHead)
         = 0;
     /// Inference attention with a KV cache: qkv [B,T,3C] holds positions pos..pos+T-1; their k, v
     /// are written into the caches, kCache [B,NH,C/NH,Tmax] (keys transposed) and vCache
@@ -249,6 +269,8 @@ struct BackendFactory {
     /// Capability on this machine without creating an instance.
     std::function<bool(Op, DType)> supports;
     std::function<Result<std::unique_ptr<Backend>>(const BackendOptions&)> create;
+    /// Names of the backend-specific knobs `create` reads from BackendOptions::settings.
+    std::vector<std::string> settingNames;
 };
 
 Status registerBackend(BackendFactory factory);
@@ -258,5 +280,3 @@ const BackendFactory* findBackend(std::string_view name);
 Result<std::unique_ptr<Backend>> createBackend(std::string_view name, const BackendOptions& options);
 
 } // namespace lwb::engine
-    /// Names of the backend-specific knobs `create` reads from BackendOptions::settings.
-    std::vector<std::string> settingNames;

@@ -1,0 +1,145 @@
+// Tile math shared by the flash-attention kernels (attention_forward.cu, attention_backward.cu).
+// A warp owns 16 rows of a tile and computes 16 x 16 blocks of tile products from shared memory:
+// on tensor cores (nvcuda::wmma, bf16/fp16 operands, fp32 accumulation) or, for fp32, on CUDA
+// cores with the same interface (strict fp32, no TF32). Accumulators stay in registers; where a
+// kernel needs the (row, column) of an accumulator element (softmax rescaling, stores) it reads
+// it from a "coordinate fragment" loaded from a table holding r * 16 + c (wmma's element mapping
+// is fixed per fragment type but not documented, so the table reveals it).
+// Notation: HD head size padded to 32/64/128/256 (zero columns), R rows per tile (64, or 32 where
+// the 64-row tiles would not fit in shared memory), W = R / 16 warps, LD padded leading dimension.
+#pragma once
+
+#include "cuda/attention_schedule.h"
+#include "cuda/device_common.cuh"
+
+#include <mma.h>
+
+#include <cmath>
+#include <type_traits>
+
+namespace lwb::engine::cuda::flash {
+
+template <typename E> __device__ inline E toElem(float v);
+template <> __device__ inline float toElem<float>(float v)
+{
+    return v;
+}
+template <> __device__ inline __nv_bfloat16 toElem<__nv_bfloat16>(float v)
+{
+    return __float2bfloat16_rn(v);
+}
+template <> __device__ inline __half toElem<__half>(float v)
+{
+    return __float2half_rn(v);
+}
+
+/// Tensor-core warp tiles (E = __nv_bfloat16 or __half).
+template <typename E> struct TileMath {
+    using Acc = nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 16, float>;
+    /// Row padding of operand tiles: keeps rows 16-byte aligned (wmma needs ldm % 8 == 0 for
+    /// 16-bit types and 256-bit aligned fragment pointers) and spreads rows over the banks.
+    static constexpr int kPad = 8;
+
+    __device__ static void zero(Acc& c) { nvcuda::wmma::fill_fragment(c, 0.0f); }
+
+    /// c += A (16 x K) . B (K x 16): A(r, k) = a[r * lda + k]; B(k, j) = b[k * ldb + j], or
+    /// b[j * ldb + k] when BCol (B is the transpose of a row-major tile). K % 16 == 0.
+    template <bool BCol> __device__ static void mma(Acc& c, const E* a, int lda, const E* b, int ldb, int K)
+    {
+        namespace w = nvcuda::wmma;
+        using LB = std::conditional_t<BCol, w::col_major, w::row_major>;
+        for (int k = 0; k < K; k += 16) {
+            w::fragment<w::matrix_a, 16, 16, 16, E, w::row_major> fa;
+            w::fragment<w::matrix_b, 16, 16, 16, E, LB> fb;
+            w::load_matrix_sync(fa, a + k, static_cast<unsigned>(lda));
+            w::load_matrix_sync(fb, BCol ? b + k : b + static_cast<i64>(k) * ldb, static_cast<unsigned>(ldb));
+            w::mma_sync(c, fa, fb, c);
+        }
+    }
+
+    /// p[r * ld + j] = c(r, j); ld % 4 == 0, p 32-byte aligned.
+    __device__ static void store(float* p, int ld, const Acc& c)
+    {
+        nvcuda::wmma::store_matrix_sync(p, c, static_cast<unsigned>(ld), nvcuda::wmma::mem_row_major);
+    }
+
+    /// map.x[i] = 16 * row + column of element i (table[i] = i, 32-byte aligned).
+    __device__ static void coords(Acc& map, const float* table)
+    {
+        nvcuda::wmma::load_matrix_sync(map, table, 16, nvcuda::wmma::mem_row_major);
+    }
+};
+
+/// CUDA-core warp tiles for strict fp32: lane l owns row l / 2, columns (l % 2) * 8 + [0, 8).
+template <> struct TileMath<float> {
+    struct Acc {
+        static constexpr int num_elements = 8;
+        float x[8];
+    };
+    static constexpr int kPad = 1; // odd row length: the 16 rows of a column fall in 16 banks
+
+    __device__ static void zero(Acc& c)
+    {
+        for (float& v : c.x)
+            v = 0.0f;
+    }
+
+    template <bool BCol> __device__ static void mma(Acc& c, const float* a, int lda, const float* b, int ldb, int K)
+    {
+        const int lane = threadIdx.x & 31, r = lane >> 1, c0 = (lane & 1) * 8;
+        const float* ar = a + static_cast<i64>(r) * lda;
+        for (int k = 0; k < K; ++k) {
+            const float av = ar[k];
+#pragma unroll
+            for (int j = 0; j < 8; ++j)
+                c.x[j] += av * (BCol ? b[static_cast<i64>(c0 + j) * ldb + k] : b[static_cast<i64>(k) * ldb + c0 + j]);
+        }
+    }
+
+    __device__ static void store(float* p, int ld, const Acc& c)
+    {
+        const int lane = threadIdx.x & 31, r = lane >> 1, c0 = (lane & 1) * 8;
+#pragma unroll
+        for (int j = 0; j < 8; ++j)
+            p[r * ld + c0 + j] = c.x[j];
+    }
+
+    __device__ static void coords(Acc& map, const float* table)
+    {
+        const int lane = threadIdx.x & 31;
+#pragma unroll
+        for (int j = 0; j < 8; ++j)
+            map.x[j] = table[(lane >> 1) * 16 + (lane & 1) * 8 + j];
+    }
+};
+
+/// Row and column (0..15) of accumulator element i from a coordinate fragment.
+template <typename Acc> __device__ inline int accRow(const Acc& map, int i)
+{
+    return static_cast<int>(map.x[i]) >> 4;
+}
+template <typename Acc> __device__ inline int accCol(const Acc& map, int i)
+{
+    return static_cast<int>(map.x[i]) & 15;
+}
+
+/// dst[r * ld + d] = src[r * stride + d] for r < rows, d < hs, converted to E; zero elsewhere in
+/// the R x HD tile. Consecutive threads read consecutive columns (coalesced).
+template <typename E, int HD, int R>
+__device__ inline void loadTile(E* dst, int ld, const float* src, i64 stride, i64 rows, i64 hs)
+{
+    for (int idx = threadIdx.x; idx < R * HD; idx += blockDim.x) {
+        const int r = idx / HD, d = idx % HD;
+        const float v = r < rows && d < hs ? src[r * stride + d] : 0.0f;
+        dst[r * ld + d] = toElem<E>(v);
+    }
+}
+
+/// Shared-memory table of r * 16 + c for TileMath::coords (256 floats, first in shared memory).
+__device__ inline void fillCoordTable(float* table)
+{
+    for (int i = threadIdx.x; i < 256; i += blockDim.x)
+        table[i] = static_cast<float>(i);
+}
+
+} // namespace lwb::engine::cuda::flash

@@ -55,9 +55,8 @@ bool cudaSupports(Op op, DType dtype)
     case Op::Matmul:
         return dtype == DType::F32 || dtype == DType::BF16 || dtype == DType::F16 || dtype == DType::I8;
     case Op::MatmulWeightGrad:
-        // fp16 weight gradients work, but fp16 training needs dynamic loss scaling in the
-        // training loop (see loss_scaler.h and docs/gpu.md): not offered until that is wired.
-        return dtype == DType::F32 || dtype == DType::BF16;
+        // fp16 training: the workloads drive dynamic loss scaling (workloads/loss_scaler.h).
+        return dtype == DType::F32 || dtype == DType::BF16 || dtype == DType::F16;
     case Op::Convert:
     case Op::LayerNorm:
     case Op::ResidualLayerNorm:

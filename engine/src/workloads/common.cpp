@@ -354,10 +354,12 @@ double learningRate(const TrainHyper& h, std::int64_t step)
     return minLr + 0.5 * (h.lr - minLr) * (1.0 + std::cos(M_PI * progress));
 }
 
-Result<DataParallelOptimizer> DataParallelOptimizer::create(
-    ReplicaSet& replicas, const Tensor& params, std::vector<Tensor> grads)
+Result<DataParallelOptimizer> DataParallelOptimizer::create(ReplicaSet& replicas, const Tensor& params,
+    std::vector<Tensor> grads, LossScaling scaling, DynamicLossScaler::Settings scalerSettings)
 {
     DataParallelOptimizer opt;
+    opt.m_scaling = scaling;
+    opt.m_scaler = DynamicLossScaler(scalerSettings);
     opt.m_params = params;
     opt.m_grads = std::move(grads);
     Backend& be = replicas.primary();
@@ -370,7 +372,7 @@ Result<DataParallelOptimizer> DataParallelOptimizer::create(
     return opt;
 }
 
-Result<double> DataParallelOptimizer::step(
+Result<OptimizerStepResult> DataParallelOptimizer::step(
     ReplicaSet& replicas, std::int64_t step, double lr, const TrainHyper& hyper, OpObserver* observer)
 {
     const int R = replicas.size();
@@ -408,12 +410,22 @@ Result<double> DataParallelOptimizer::step(
     double total = 0;
     for (float p : partial)
         total += p;
-    const double norm = std::sqrt(total);
-    if (!std::isfinite(norm))
+    OptimizerStepResult result;
+    result.lossScale = lossScale();
+    const double scaledNorm = std::sqrt(total);
+    if (m_scaling == LossScaling::Dynamic
+        && m_scaler.update(std::isfinite(scaledNorm)) == DynamicLossScaler::Decision::Skip) {
+        result.gradNorm = scaledNorm;
+        result.applied = false; // fp16 overflow: no update, the scale was reduced
+        return result;
+    }
+    if (!std::isfinite(scaledNorm))
         return fail(ErrorCode::NumericalError,
             fmt::format(
-                "training diverged: the gradient norm is {} at step {} (the update was not applied)", norm, step),
+                "training diverged: the gradient norm is {} at step {} (the update was not applied)", scaledNorm, step),
             LWB_WHERE);
+    const double norm = scaledNorm / result.lossScale;
+    result.gradNorm = norm;
     const double clip = hyper.gradClip > 0 && norm > hyper.gradClip ? hyper.gradClip / (norm + 1e-6) : 1.0;
     AdamWStep s;
     s.lr = static_cast<float>(lr);
@@ -421,8 +433,8 @@ Result<double> DataParallelOptimizer::step(
     s.beta2 = static_cast<float>(hyper.beta2);
     s.eps = static_cast<float>(hyper.eps);
     s.weightDecay = static_cast<float>(hyper.weightDecay);
-    s.gradScale = static_cast<float>(clip);
-    s.t = step;
+    s.gradScale = static_cast<float>(clip / result.lossScale);
+    s.t = step - m_scaler.skippedSteps(); // bias correction counts applied updates (as PyTorch's GradScaler)
     LWB_RETURN_IF_ERROR(replicas.run([&](int r) -> Status {
         Backend& be = *replicas.backends[static_cast<std::size_t>(r)];
         auto [p, any] = chunkOf(m_params, r);
@@ -430,7 +442,7 @@ Result<double> DataParallelOptimizer::step(
             be.adamw(p, chunkOf(m_grads[0], r).first, chunkOf(m_m, r).first, chunkOf(m_v, r).first, s);
         return be.synchronize();
     }));
-    return norm;
+    return result;
 }
 
 double percentile(std::vector<double> values, double q)

@@ -1,8 +1,8 @@
 // Pieces shared by the built-in workloads: knob builders and readers, the replica set (one
 // backend per replica sharing one device memory tracker, a thread per replica), the two-pass
 // memory planning that makes out-of-memory happen before anything is allocated, the
-// data-parallel optimiser step (reduce-scatter, global grad-norm clip, AdamW by chunks), the
-// learning-rate schedule and percentiles.
+// data-parallel optimiser step (reduce-scatter, global grad-norm clip, AdamW by chunks, dynamic
+// loss scaling for fp16), the learning-rate schedule and percentiles.
 #pragma once
 
 #include "lwb/engine/backend.h"
@@ -10,6 +10,7 @@
 #include "lwb/engine/workload.h"
 
 #include "cpu/thread_pool.h"
+#include "workloads/loss_scaler.h"
 
 #include <functional>
 #include <memory>
@@ -103,19 +104,38 @@ struct TrainHyper {
 /// (0-based step; the PyTorch peer's schedule).
 double learningRate(const TrainHyper& hyper, std::int64_t step);
 
+/// What one optimiser step did.
+struct OptimizerStepResult {
+    double gradNorm = 0; ///< global gradient norm before clipping, unscaled (NaN/inf when skipped)
+    bool applied = true; ///< false: skipped on an fp16 overflow (weights and moments unchanged)
+    float lossScale = 1; ///< the loss scale this step's gradients carried
+};
+
+/// Whether the optimiser drives dynamic loss scaling (fp16 training) or not.
+enum class LossScaling : std::uint8_t { Off, Dynamic };
+
 /// One optimiser update across replicas: grads of replica r are summed into replica 0's buffer
 /// chunk by chunk (replica r owns chunk r), the global norm is reduced in replica order, then
-/// each replica clips and applies AdamW to its chunk. Returns the (pre-clip) gradient norm;
-/// NumericalError when it is not finite (the update is skipped).
+/// each replica clips and applies AdamW to its chunk. Without loss scaling a non-finite norm is
+/// NumericalError (the update is skipped). With dynamic loss scaling the caller multiplies the
+/// loss gradient by lossScale(); a non-finite norm (an fp16 overflow somewhere) skips the step
+/// and halves the scale, otherwise the norm is divided by the scale and AdamW gets
+/// gradScale = clip / scale, which is exactly the unscaled update (powers of two).
 class DataParallelOptimizer {
 public:
-    static Result<DataParallelOptimizer> create(ReplicaSet& replicas, const Tensor& params, std::vector<Tensor> grads);
-    Result<double> step(
+    static Result<DataParallelOptimizer> create(ReplicaSet& replicas, const Tensor& params, std::vector<Tensor> grads,
+        LossScaling scaling = LossScaling::Off, DynamicLossScaler::Settings scalerSettings = {});
+    /// The factor the loss gradient of the next step must carry (1 without loss scaling).
+    float lossScale() const { return m_scaling == LossScaling::Dynamic ? m_scaler.scale() : 1.0f; }
+    std::int64_t skippedSteps() const { return m_scaler.skippedSteps(); }
+    Result<OptimizerStepResult> step(
         ReplicaSet& replicas, std::int64_t step, double lr, const TrainHyper& hyper, OpObserver* observer);
 
 private:
     Tensor m_params, m_m, m_v;
     std::vector<Tensor> m_grads, m_norms;
+    LossScaling m_scaling = LossScaling::Off;
+    DynamicLossScaler m_scaler;
 };
 
 // ---- statistics ------------------------------------------------------------------------------

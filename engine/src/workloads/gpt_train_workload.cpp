@@ -68,7 +68,9 @@ Result<GptTrainState> GptTrainSession::build(ReplicaSet& replicas) const
         grads.push_back(trainer->gradients());
         s.trainers.push_back(std::move(trainer));
     }
-    LWB_ASSIGN_OR_RETURN(auto optimizer, DataParallelOptimizer::create(replicas, s.model->flat(), grads));
+    // fp16 gradients overflow and underflow without loss scaling; bf16 and fp32 need none.
+    const LossScaling scaling = m_precision == Precision::Fp16 ? LossScaling::Dynamic : LossScaling::Off;
+    LWB_ASSIGN_OR_RETURN(auto optimizer, DataParallelOptimizer::create(replicas, s.model->flat(), grads, scaling));
     s.optimizer.emplace(std::move(optimizer));
     return s;
 }
@@ -170,10 +172,11 @@ Result<WindowResult> GptTrainSession::runWindow(RunContext& context)
             m_replicas.backends[static_cast<std::size_t>(r)]->setTracing(
                 observer, static_cast<std::uint32_t>(r * m_replicas.threads));
         }
-        const float lossScale = 1.0f / static_cast<float>(m_batch * m_seq * m_accum * R);
+        const float meanScale = 1.0f / static_cast<float>(m_batch * m_seq * m_accum * R);
         const double tokensPerStep = static_cast<double>(m_batch * m_seq * m_accum * R);
         std::vector<double> stepMs, losses, norms;
         double stepSeconds = 0;
+        const std::int64_t skippedBefore = m_state.optimizer->skippedSteps();
         for (std::int64_t i = 0; i < m_stepsPerWindow; ++i) {
             if (context.cancelled())
                 return fail(
@@ -185,6 +188,8 @@ Result<WindowResult> GptTrainSession::runWindow(RunContext& context)
                 b->setStep(step);
             Stopwatch sw;
             std::vector<double> replicaLoss(static_cast<std::size_t>(R), 0.0);
+            // The loss gradient carries the mean over tokens and, in fp16, the dynamic loss scale.
+            const float lossScale = meanScale * m_state.optimizer->lossScale();
             LWB_RETURN_IF_ERROR(m_replicas.run([&](int r) -> Status {
                 auto& tok = m_tokens[static_cast<std::size_t>(r)];
                 auto& tgt = m_targets[static_cast<std::size_t>(r)];
@@ -208,12 +213,15 @@ Result<WindowResult> GptTrainSession::runWindow(RunContext& context)
                         "training diverged: the loss is {} at step {} (the update was not applied)", loss, step),
                     LWB_WHERE);
             const double lr = learningRate(m_hyper, step - 1);
-            LWB_ASSIGN_OR_RETURN(double norm, m_state.optimizer->step(m_replicas, step, lr, m_hyper, observer));
-            LWB_RETURN_IF_ERROR(m_replicas.run([&](int r) -> Status {
-                Backend& be = *m_replicas.backends[static_cast<std::size_t>(r)];
-                m_state.weights->pack(be, *m_state.model, r, R);
-                return be.synchronize();
-            }));
+            LWB_ASSIGN_OR_RETURN(auto update, m_state.optimizer->step(m_replicas, step, lr, m_hyper, observer));
+            if (update.applied) { // a skipped fp16 step left the weights as they were
+                LWB_RETURN_IF_ERROR(m_replicas.run([&](int r) -> Status {
+                    Backend& be = *m_replicas.backends[static_cast<std::size_t>(r)];
+                    m_state.weights->pack(be, *m_state.model, r, R);
+                    return be.synchronize();
+                }));
+                norms.push_back(update.gradNorm);
+            }
             const double seconds = sw.elapsedSeconds();
             if (observer)
                 observer->onStepEnd(step);
@@ -225,7 +233,6 @@ Result<WindowResult> GptTrainSession::runWindow(RunContext& context)
             m_stepMs.push_back(seconds * 1e3);
             stepMs.push_back(seconds * 1e3);
             losses.push_back(loss);
-            norms.push_back(norm);
             window.intermediate.emplace_back(step, loss);
             if (context.report(step, loss))
                 return fail(ErrorCode::Cancelled,
@@ -245,7 +252,10 @@ Result<WindowResult> GptTrainSession::runWindow(RunContext& context)
         window.metrics["samples_per_s"] = static_cast<double>(m_batch * m_accum * R) * steps / stepSeconds;
         window.metrics["step_time_ms"] = percentile(stepMs, 50);
         window.metrics["loss"] = meanLoss;
-        window.metrics["grad_norm"] = norms.back();
+        if (!norms.empty())
+            window.metrics["grad_norm"] = norms.back();
+        window.metrics["skipped_steps"] = static_cast<double>(m_state.optimizer->skippedSteps() - skippedBefore);
+        window.metrics["loss_scale"] = m_state.optimizer->lossScale();
         window.metrics["lr"] = learningRate(m_hyper, m_step - 1);
         window.metrics["peak_memory_gb"] = static_cast<double>(m_replicas.tracker->stats().peakBytes) / 1e9;
         if (!m_saveCheckpoint.empty())
@@ -262,6 +272,8 @@ std::map<std::string, double> GptTrainSession::summary()
     out["parameters"] = static_cast<double>(m_model.parameterCount());
     out["peak_memory_gb"] = static_cast<double>(m_replicas.tracker->stats().peakBytes) / 1e9;
     out["planned_memory_gb"] = static_cast<double>(m_plannedBytes) / 1e9;
+    if (m_state.optimizer)
+        out["skipped_steps"] = static_cast<double>(m_state.optimizer->skippedSteps());
     if (m_step > 0) {
         out["final_loss"] = m_lastLoss;
         out["tokens_per_s"] = m_tokensDone / m_trainSeconds;
@@ -307,7 +319,10 @@ public:
             {"step_time_ms", "ms", Direction::Minimize, "median optimiser step time in the window"},
             {"loss", "nats", Direction::Minimize, "mean training loss of the window"},
             {"val_loss", "nats", Direction::Minimize, "validation loss (every eval_interval steps)"},
-            {"grad_norm", "", Direction::Minimize, "global gradient norm of the last step"},
+            {"grad_norm", "", Direction::Minimize, "global gradient norm of the last applied step"},
+            {"skipped_steps", "steps", Direction::Minimize,
+                "fp16: steps skipped in the window because a gradient overflowed (0 otherwise)"},
+            {"loss_scale", "", Direction::Maximize, "fp16: dynamic loss scale after the window (1 otherwise)"},
             {"lr", "", Direction::Maximize, "learning rate of the last step"},
             {"peak_memory_gb", "GB", Direction::Minimize, "peak device memory"}};
     }

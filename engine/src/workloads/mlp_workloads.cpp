@@ -102,7 +102,8 @@ Result<MlpState> MlpSession::build(ReplicaSet& replicas) const
         s.runners.push_back(std::move(runner));
     }
     if (m_training) {
-        LWB_ASSIGN_OR_RETURN(auto optimizer, DataParallelOptimizer::create(replicas, s.model->flat(), grads));
+        const LossScaling scaling = m_precision == Precision::Fp16 ? LossScaling::Dynamic : LossScaling::Off;
+        LWB_ASSIGN_OR_RETURN(auto optimizer, DataParallelOptimizer::create(replicas, s.model->flat(), grads, scaling));
         s.optimizer.emplace(std::move(optimizer));
     }
     return s;
@@ -179,9 +180,10 @@ Result<WindowResult> MlpSession::trainWindow(RunContext& context)
     Stopwatch wall;
     OpObserver* observer = context.observer();
     const int R = m_replicas.size();
-    const float lossScale = 1.0f / static_cast<float>(m_batch * m_accum * R);
+    const float meanScale = 1.0f / static_cast<float>(m_batch * m_accum * R);
     std::vector<double> stepMs;
     double lossSum = 0, seconds = 0;
+    const std::int64_t skippedBefore = m_state.optimizer->skippedSteps();
     for (std::int64_t i = 0; i < m_perWindow; ++i) {
         if (context.cancelled())
             return fail(ErrorCode::Cancelled, fmt::format("mlp-train cancelled before step {}", m_step + 1), LWB_WHERE);
@@ -192,6 +194,7 @@ Result<WindowResult> MlpSession::trainWindow(RunContext& context)
             b->setStep(step);
         Stopwatch sw;
         std::vector<double> replicaLoss(static_cast<std::size_t>(R));
+        const float lossScale = meanScale * m_state.optimizer->lossScale(); // fp16: dynamic loss scale
         LWB_RETURN_IF_ERROR(m_replicas.run([&](int r) -> Status {
             double sum = 0;
             for (std::int64_t a = 0; a < m_accum; ++a) {
@@ -211,13 +214,14 @@ Result<WindowResult> MlpSession::trainWindow(RunContext& context)
             return fail(ErrorCode::NumericalError,
                 fmt::format("training diverged: the loss is {} at step {} (the update was not applied)", loss, step),
                 LWB_WHERE);
-        LWB_RETURN_IF_ERROR(
-            m_state.optimizer->step(m_replicas, step, learningRate(m_hyper, step - 1), m_hyper, observer));
-        LWB_RETURN_IF_ERROR(m_replicas.run([&](int r) -> Status {
-            Backend& be = *m_replicas.backends[static_cast<std::size_t>(r)];
-            m_state.weights->pack(be, *m_state.model, r, R);
-            return be.synchronize();
-        }));
+        LWB_ASSIGN_OR_RETURN(
+            auto update, m_state.optimizer->step(m_replicas, step, learningRate(m_hyper, step - 1), m_hyper, observer));
+        if (update.applied) // a skipped fp16 step left the weights as they were
+            LWB_RETURN_IF_ERROR(m_replicas.run([&](int r) -> Status {
+                Backend& be = *m_replicas.backends[static_cast<std::size_t>(r)];
+                m_state.weights->pack(be, *m_state.model, r, R);
+                return be.synchronize();
+            }));
         const double s = sw.elapsedSeconds();
         if (observer)
             observer->onStepEnd(step);
@@ -239,6 +243,8 @@ Result<WindowResult> MlpSession::trainWindow(RunContext& context)
     window.metrics["samples_per_s"] = static_cast<double>(m_perWindow * m_accum * R * m_batch) / seconds;
     window.metrics["step_time_ms"] = percentile(stepMs, 50);
     window.metrics["loss"] = lossSum / static_cast<double>(m_perWindow);
+    window.metrics["skipped_steps"] = static_cast<double>(m_state.optimizer->skippedSteps() - skippedBefore);
+    window.metrics["loss_scale"] = m_state.optimizer->lossScale();
     window.metrics["peak_memory_gb"] = static_cast<double>(m_replicas.tracker->stats().peakBytes) / 1e9;
     window.seconds = wall.elapsedSeconds();
     return window;
@@ -365,6 +371,9 @@ public:
             return {{"samples_per_s", "samples/s", Direction::Maximize, "training throughput"},
                 {"step_time_ms", "ms", Direction::Minimize, "median optimiser step time"},
                 {"loss", "nats", Direction::Minimize, "mean training loss of the window"},
+                {"skipped_steps", "steps", Direction::Minimize,
+                    "fp16: steps skipped in the window because a gradient overflowed (0 otherwise)"},
+                {"loss_scale", "", Direction::Maximize, "fp16: dynamic loss scale after the window (1 otherwise)"},
                 {"peak_memory_gb", "GB", Direction::Minimize, "peak device memory"}};
         return {{"samples_per_s", "samples/s", Direction::Maximize, "inference throughput"},
             {"p50_latency_ms", "ms", Direction::Minimize, "median batch latency"},

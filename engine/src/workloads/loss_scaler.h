@@ -3,14 +3,15 @@
 // fp32 parameter gradients for inf/NaN after the backward pass, skip the step and halve S on
 // overflow, double S after `growthInterval` clean steps, and unscale in the optimiser
 // (AdamWStep::gradScale = clip / S; the gradient norm is divided by S). Pure host logic, header
-// only, so it is tested without a GPU; CudaBackend::allFinite is the device-side check.
-// Not yet driven by the gpt-train loop (engine/src/workloads), see docs/gpu.md.
+// only and backend-neutral: DataParallelOptimizer (common.h) drives it for fp16 training and
+// checks finiteness through the gradient norm it computes anyway (an inf or NaN anywhere makes
+// the sum of squares non-finite).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 
-namespace lwb::engine::cuda {
+namespace lwb::engine::detail {
 
 class DynamicLossScaler {
 public:
@@ -61,4 +62,4 @@ private:
     std::int64_t m_skipped = 0;
 };
 
-} // namespace lwb::engine::cuda
+} // namespace lwb::engine::detail

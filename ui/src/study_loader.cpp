@@ -290,6 +290,10 @@ Result<TimelineSnapshot> loadTrialTimeline(
     snap.source = timelineFromTrace(trace);
     snap.kernels = std::make_shared<const KernelSummary>(summarizeKernels(*snap.source));
     snap.droppedRecords = trace.stats.droppedRecords;
+    if (auto notes = it->attrs.find("capture_notes"); notes != it->attrs.end() && notes->second.is_array())
+        for (const auto& note : notes->second)
+            if (note.is_string())
+                snap.captureNotes.push_back(note.get<std::string>());
     return snap;
 }
 

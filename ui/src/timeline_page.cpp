@@ -138,6 +138,8 @@ void TimelinePage::setTimeline(TimelineSnapshotPtr timeline)
     if (m_timeline->droppedRecords > 0)
         title += tr(" &nbsp;<span style='color:#d93f3f'>%L1 records were dropped during capture</span>")
                      .arg(m_timeline->droppedRecords);
+    for (const auto& note : m_timeline->captureNotes)
+        title += QStringLiteral(" &nbsp;<span style='color:#b8860b'>%1</span>").arg(qs(note).toHtmlEscaped());
     m_title->setText(title);
     const int idx = m_trial->findData(m_timeline->trial);
     if (idx >= 0)

@@ -158,6 +158,8 @@ struct TimelineSnapshot {
     std::shared_ptr<const TimelineSource> source;
     std::shared_ptr<const KernelSummary> kernels;
     std::int64_t droppedRecords = 0; ///< capture losses, shown, never hidden
+    /// What the capture could not do ("GPU activity not captured: ..."), shown with the title.
+    std::vector<std::string> captureNotes;
 };
 using TimelineSnapshotPtr = std::shared_ptr<const TimelineSnapshot>;
 

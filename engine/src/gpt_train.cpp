@@ -140,6 +140,11 @@ void GptTrainer::backward(Accumulate gradMode)
     const auto& last = m_layers.back();
     be.layernormBackward(
         m_dres, g.lnfw, g.lnfb, m_dln, last.residual3, p.lnfw, m_lnfMean, m_lnfRstd, Accumulate::Overwrite, gradMode);
+    auto stageDone = [&](std::int64_t stage) {
+        if (m_stageHook)
+            m_stageHook(static_cast<int>(stage));
+    };
+    stageDone(0);
     for (std::int64_t l = L - 1; l >= 0; --l) {
         auto& y = m_layers[static_cast<std::size_t>(l)];
         const auto& w = p.layers[static_cast<std::size_t>(l)];
@@ -170,10 +175,12 @@ void GptTrainer::backward(Accumulate gradMode)
         be.biasGrad(gw.qkvb, m_dqkv, gradMode);
         be.layernormBackward(
             m_dres, gw.ln1w, gw.ln1b, m_dln, residualIn, w.ln1w, y.ln1Mean, y.ln1Rstd, Accumulate::Add, gradMode);
+        stageDone(L - l);
     }
     if (gradMode == Accumulate::Overwrite)
         be.fill(g.wpe, 0.0f);
     be.embeddingBackward(g.wte, g.wpe, m_dres, m_tokens);
+    stageDone(L + 1);
 }
 
 Result<double> GptTrainer::forwardBackward(

@@ -79,7 +79,8 @@ std::vector<KnobSpec> cudaKnobs()
     KnobSpec device;
     device.name = "cuda_device";
     device.type = KnobType::Int;
-    device.description = "GPU ordinal the CUDA backend runs on (all replicas share it as concurrent streams)";
+    device.description = "GPU ordinal the CUDA backend runs on (with several GPUs, gpt-train replica r runs on "
+                         "cuda_device + r; on one GPU replicas are concurrent streams)";
     device.defaultValue = std::int64_t {0};
     device.min = 0;
     device.max = 63;

@@ -161,6 +161,8 @@ public:
     // CUDA-specific (tests, benchmarks, fp16 loss scaling).
     const DeviceProperties& device() const { return m_props; }
     const CudaOptions& cudaOptions() const { return m_cuda; }
+    /// The compute stream every op is enqueued on (multi-GPU all-reduce orders itself after it).
+    cudaStream_t computeStream() const { return m_stream; }
     LaunchQueue::Stats launchStats() const { return m_queue->stats(); }
     /// Whether every element of x (F32) is finite (the overflow check of dynamic loss scaling).
     Result<bool> allFinite(const Tensor& x);

@@ -65,9 +65,25 @@ std::string cudaUnusableReason(const CudaInfo& info)
         LWB_CUDA_ARCHS_LIST, seen);
 }
 
-std::optional<BackendFactory> cudaBackendFactoryIfUsable()
+namespace {
+
+const CudaInfo& probedInfo()
 {
     static const CudaInfo info = makeDriverCudaProbe()->probe();
+    return info;
+}
+
+} // namespace
+
+int cudaVisibleGpuCount()
+{
+    const CudaInfo& info = probedInfo();
+    return cudaUnusableReason(info).empty() ? static_cast<int>(info.gpus.size()) : 0;
+}
+
+std::optional<BackendFactory> cudaBackendFactoryIfUsable()
+{
+    const CudaInfo& info = probedInfo();
     if (!cudaUnusableReason(info).empty())
         return std::nullopt;
     // The first GPU this build runs on is the default device (cuda_device selects another).

@@ -22,5 +22,7 @@ std::optional<BackendFactory> cudaBackendFactoryIfUsable();
 /// cuda_backend.h, declared here without CUDA headers): the workloads offer them in every build
 /// with CUDA, registered or not, so that one configuration file works on either machine.
 std::vector<KnobSpec> cudaSettingKnobs();
+/// GPUs the driver probe sees when the backend is usable (0 otherwise); no CUDA runtime call.
+int cudaVisibleGpuCount();
 
 } // namespace lwb::engine::cuda

@@ -299,11 +299,20 @@ Result<ReplicaSet> makeReplicas(const DeviceSetup& setup, std::shared_ptr<Memory
     ReplicaSet set;
     set.tracker = std::move(tracker);
     set.threads = setup.threads;
+    set.placement = setup.placement;
     BackendOptions options;
     options.threads = setup.threads;
     options.memory = set.tracker;
     options.settings = setup.settings;
+    const std::int64_t firstDevice
+        = options.settings.count("cuda_device") ? std::get<std::int64_t>(options.settings.at("cuda_device")) : 0;
     for (int r = 0; r < setup.replicas; ++r) {
+        if (setup.placement == ReplicaPlacement::DevicePerReplica && r > 0) {
+            // Replica r on GPU cuda_device + r, with that device's own tracker (same budget).
+            const MemoryStats stats = set.tracker->stats();
+            options.memory = std::make_shared<MemoryTracker>(stats.limitBytes, set.tracker->mode());
+            options.settings["cuda_device"] = firstDevice + r;
+        }
         LWB_ASSIGN_OR_RETURN(auto b, createBackend(setup.backend, options));
         set.backends.push_back(std::move(b));
     }
@@ -372,9 +381,62 @@ Result<DataParallelOptimizer> DataParallelOptimizer::create(ReplicaSet& replicas
     return opt;
 }
 
+Result<DataParallelOptimizer> DataParallelOptimizer::createPerDevice(ReplicaSet& replicas, std::vector<Tensor> params,
+    std::vector<Tensor> grads, LossScaling scaling, DynamicLossScaler::Settings scalerSettings)
+{
+    DataParallelOptimizer opt;
+    opt.m_scaling = scaling;
+    opt.m_scaler = DynamicLossScaler(scalerSettings);
+    opt.m_params = params.front();
+    opt.m_grads = std::move(grads);
+    opt.m_replicaParams = std::move(params);
+    for (int r = 0; r < replicas.size(); ++r) {
+        Backend& be = *replicas.backends[static_cast<std::size_t>(r)];
+        const std::int64_t n = opt.m_params.numel();
+        LWB_ASSIGN_OR_RETURN(auto m, be.allocate({n}, DType::F32, MemoryKind::OptimizerState));
+        LWB_ASSIGN_OR_RETURN(auto v, be.allocate({n}, DType::F32, MemoryKind::OptimizerState));
+        LWB_ASSIGN_OR_RETURN(auto slot, be.allocate({1}, DType::F32, MemoryKind::Workspace));
+        opt.m_replicaM.push_back(std::move(m));
+        opt.m_replicaV.push_back(std::move(v));
+        opt.m_norms.push_back(std::move(slot));
+    }
+    return opt;
+}
+
+Result<OptimizerStepResult> DataParallelOptimizer::decide(
+    double scaledNorm, std::int64_t step, double lr, const TrainHyper& hyper, AdamWStep& s)
+{
+    OptimizerStepResult result;
+    result.lossScale = lossScale();
+    if (m_scaling == LossScaling::Dynamic
+        && m_scaler.update(std::isfinite(scaledNorm)) == DynamicLossScaler::Decision::Skip) {
+        result.gradNorm = scaledNorm;
+        result.applied = false; // fp16 overflow: no update, the scale was reduced
+        return result;
+    }
+    if (!std::isfinite(scaledNorm))
+        return fail(ErrorCode::NumericalError,
+            fmt::format(
+                "training diverged: the gradient norm is {} at step {} (the update was not applied)", scaledNorm, step),
+            LWB_WHERE);
+    const double norm = scaledNorm / result.lossScale;
+    result.gradNorm = norm;
+    const double clip = hyper.gradClip > 0 && norm > hyper.gradClip ? hyper.gradClip / (norm + 1e-6) : 1.0;
+    s.lr = static_cast<float>(lr);
+    s.beta1 = static_cast<float>(hyper.beta1);
+    s.beta2 = static_cast<float>(hyper.beta2);
+    s.eps = static_cast<float>(hyper.eps);
+    s.weightDecay = static_cast<float>(hyper.weightDecay);
+    s.gradScale = static_cast<float>(clip / result.lossScale);
+    s.t = step - m_scaler.skippedSteps(); // bias correction counts applied updates (as PyTorch's GradScaler)
+    return result;
+}
+
 Result<OptimizerStepResult> DataParallelOptimizer::step(
     ReplicaSet& replicas, std::int64_t step, double lr, const TrainHyper& hyper, OpObserver* observer)
 {
+    if (!m_replicaParams.empty())
+        return stepPerDevice(replicas, step, lr, hyper);
     const int R = replicas.size();
     const std::int64_t n = m_params.numel();
     std::vector<float> partial(static_cast<std::size_t>(R), 0.0f);
@@ -410,36 +472,45 @@ Result<OptimizerStepResult> DataParallelOptimizer::step(
     double total = 0;
     for (float p : partial)
         total += p;
-    OptimizerStepResult result;
-    result.lossScale = lossScale();
-    const double scaledNorm = std::sqrt(total);
-    if (m_scaling == LossScaling::Dynamic
-        && m_scaler.update(std::isfinite(scaledNorm)) == DynamicLossScaler::Decision::Skip) {
-        result.gradNorm = scaledNorm;
-        result.applied = false; // fp16 overflow: no update, the scale was reduced
-        return result;
-    }
-    if (!std::isfinite(scaledNorm))
-        return fail(ErrorCode::NumericalError,
-            fmt::format(
-                "training diverged: the gradient norm is {} at step {} (the update was not applied)", scaledNorm, step),
-            LWB_WHERE);
-    const double norm = scaledNorm / result.lossScale;
-    result.gradNorm = norm;
-    const double clip = hyper.gradClip > 0 && norm > hyper.gradClip ? hyper.gradClip / (norm + 1e-6) : 1.0;
     AdamWStep s;
-    s.lr = static_cast<float>(lr);
-    s.beta1 = static_cast<float>(hyper.beta1);
-    s.beta2 = static_cast<float>(hyper.beta2);
-    s.eps = static_cast<float>(hyper.eps);
-    s.weightDecay = static_cast<float>(hyper.weightDecay);
-    s.gradScale = static_cast<float>(clip / result.lossScale);
-    s.t = step - m_scaler.skippedSteps(); // bias correction counts applied updates (as PyTorch's GradScaler)
+    LWB_ASSIGN_OR_RETURN(OptimizerStepResult result, decide(std::sqrt(total), step, lr, hyper, s));
+    if (!result.applied)
+        return result;
     LWB_RETURN_IF_ERROR(replicas.run([&](int r) -> Status {
         Backend& be = *replicas.backends[static_cast<std::size_t>(r)];
         auto [p, any] = chunkOf(m_params, r);
         if (any)
             be.adamw(p, chunkOf(m_grads[0], r).first, chunkOf(m_m, r).first, chunkOf(m_v, r).first, s);
+        return be.synchronize();
+    }));
+    return result;
+}
+
+Result<OptimizerStepResult> DataParallelOptimizer::stepPerDevice(
+    ReplicaSet& replicas, std::int64_t step, double lr, const TrainHyper& hyper)
+{
+    // Every replica waits for its all-reduces and computes the norm of the (identical) summed
+    // gradients; replica 0's decides for all, so the copies of the weights stay identical.
+    std::vector<float> partial(static_cast<std::size_t>(replicas.size()), 0.0f);
+    LWB_RETURN_IF_ERROR(replicas.run([&](int r) -> Status {
+        const auto i = static_cast<std::size_t>(r);
+        Backend& be = *replicas.backends[i];
+        if (m_allReduce) {
+            if (Status finished = m_allReduce->finish(r); !finished)
+                return finished;
+        }
+        be.sumSquares(m_norms[i], m_grads[i]);
+        be.copyToHost(&partial[i], m_norms[i]);
+        return be.synchronize();
+    }));
+    AdamWStep s;
+    LWB_ASSIGN_OR_RETURN(OptimizerStepResult result, decide(std::sqrt(partial[0]), step, lr, hyper, s));
+    if (!result.applied)
+        return result;
+    LWB_RETURN_IF_ERROR(replicas.run([&](int r) -> Status {
+        const auto i = static_cast<std::size_t>(r);
+        Backend& be = *replicas.backends[i];
+        be.adamw(m_replicaParams[i], m_grads[i], m_replicaM[i], m_replicaV[i], s);
         return be.synchronize();
     }));
     return result;

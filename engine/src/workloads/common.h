@@ -10,6 +10,7 @@
 #include "lwb/engine/workload.h"
 
 #include "cpu/thread_pool.h"
+#include "workloads/gradient_buckets.h"
 #include "workloads/loss_scaler.h"
 
 #include <functional>
@@ -59,9 +60,15 @@ std::string textValue(const Config& config, const std::string& name);
 
 // ---- replicas and memory planning ------------------------------------------------------------
 
+/// Where replicas run: all on one device (CPU threads, or concurrent streams on one GPU, sharing
+/// the weights and one memory tracker), or each on its own GPU (cuda_device + r) with its own
+/// weights, tracker and optimiser state (multi-GPU data parallelism, see multi_gpu.h).
+enum class ReplicaPlacement : std::uint8_t { SharedDevice, DevicePerReplica };
+
 /// The device state of a session: backends (one per replica) over one memory tracker.
 struct ReplicaSet {
-    std::shared_ptr<MemoryTracker> tracker;
+    std::shared_ptr<MemoryTracker> tracker; ///< replica 0's device (every device with DevicePerReplica)
+    ReplicaPlacement placement = ReplicaPlacement::SharedDevice;
     std::vector<std::unique_ptr<Backend>> backends;
     std::unique_ptr<cpu::ThreadPool> pool; ///< one thread per replica (the caller is replica 0)
     int threads = 1;
@@ -77,6 +84,7 @@ struct DeviceSetup {
     int threads = 1;
     int replicas = 1;
     BackendSettings settings;
+    ReplicaPlacement placement = ReplicaPlacement::SharedDevice;
 };
 /// The device setup of a resolved configuration (backend, threads, replicas, backendSettings()).
 DeviceSetup deviceSetup(const Config& config);
@@ -121,10 +129,22 @@ enum class LossScaling : std::uint8_t { Off, Dynamic };
 /// loss gradient by lossScale(); a non-finite norm (an fp16 overflow somewhere) skips the step
 /// and halves the scale, otherwise the norm is divided by the scale and AdamW gets
 /// gradScale = clip / scale, which is exactly the unscaled update (powers of two).
+///
+/// With replicas on separate devices (DevicePerReplica) every replica has its own parameters and
+/// moments: the gradients are all-reduced by a GradientAllReduce (whose buckets the workload
+/// launches during the backward pass; step() waits for them), every replica computes the same
+/// norm from identical gradients, replica 0's decides clipping and skipping for all, and each
+/// replica applies the same AdamW step to its whole copy, so the copies stay identical.
 class DataParallelOptimizer {
 public:
     static Result<DataParallelOptimizer> create(ReplicaSet& replicas, const Tensor& params, std::vector<Tensor> grads,
         LossScaling scaling = LossScaling::Off, DynamicLossScaler::Settings scalerSettings = {});
+    /// DevicePerReplica: params[r] and grads[r] live on replica r's device.
+    static Result<DataParallelOptimizer> createPerDevice(ReplicaSet& replicas, std::vector<Tensor> params,
+        std::vector<Tensor> grads, LossScaling scaling = LossScaling::Off,
+        DynamicLossScaler::Settings scalerSettings = {});
+    /// The all-reduce step() waits for before reading gradients (DevicePerReplica; not owned).
+    void setAllReduce(GradientAllReduce* allReduce) { m_allReduce = allReduce; }
     /// The factor the loss gradient of the next step must carry (1 without loss scaling).
     float lossScale() const { return m_scaling == LossScaling::Dynamic ? m_scaler.scale() : 1.0f; }
     std::int64_t skippedSteps() const { return m_scaler.skippedSteps(); }
@@ -132,8 +152,16 @@ public:
         ReplicaSet& replicas, std::int64_t step, double lr, const TrainHyper& hyper, OpObserver* observer);
 
 private:
+    /// Clipping, unscaling and skipping from the (scaled) norm; fills `step` when applied.
+    Result<OptimizerStepResult> decide(
+        double scaledNorm, std::int64_t step, double lr, const TrainHyper& hyper, AdamWStep& adamw);
+    Result<OptimizerStepResult> stepPerDevice(
+        ReplicaSet& replicas, std::int64_t step, double lr, const TrainHyper& hyper);
+
     Tensor m_params, m_m, m_v;
     std::vector<Tensor> m_grads, m_norms;
+    std::vector<Tensor> m_replicaParams, m_replicaM, m_replicaV; ///< DevicePerReplica
+    GradientAllReduce* m_allReduce = nullptr;
     LossScaling m_scaling = LossScaling::Off;
     DynamicLossScaler m_scaler;
 };

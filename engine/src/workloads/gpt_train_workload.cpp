@@ -6,6 +6,7 @@
 // A non-finite loss or gradient norm ends it with ErrorCode::NumericalError naming the step.
 #include "workloads/builtin.h"
 #include "workloads/common.h"
+#include "workloads/multi_gpu.h"
 
 #include "lwb/core/clock.h"
 #include "lwb/engine/data.h"
@@ -20,10 +21,15 @@ namespace lwb::engine::detail {
 namespace {
 
 struct GptTrainState {
-    std::unique_ptr<GptModel> model;
-    std::unique_ptr<GptWeights> weights;
+    /// One model and packed weights shared by all replicas (one device), or one per replica (a GPU
+    /// each, ReplicaPlacement::DevicePerReplica).
+    std::vector<std::unique_ptr<GptModel>> models;
+    std::vector<std::unique_ptr<GptWeights>> weights;
     std::vector<std::unique_ptr<GptTrainer>> trainers;
     std::optional<DataParallelOptimizer> optimizer;
+    std::unique_ptr<GradientAllReduce> allReduce; ///< DevicePerReplica only
+    std::vector<GradientBucket> buckets;
+    GptModel& model(int replica = 0) { return *models[models.size() == 1 ? 0 : static_cast<std::size_t>(replica)]; }
 };
 
 class GptTrainSession final : public WorkloadSession {
@@ -58,20 +64,35 @@ private:
 Result<GptTrainState> GptTrainSession::build(ReplicaSet& replicas) const
 {
     GptTrainState s;
-    Backend& primary = replicas.primary();
-    LWB_ASSIGN_OR_RETURN(s.model, GptModel::create(primary, m_model));
-    LWB_ASSIGN_OR_RETURN(
-        s.weights, GptWeights::create(primary, m_model, m_precision, WeightUse::Training, {m_batch * m_seq}));
-    std::vector<Tensor> grads;
-    for (auto& backend : replicas.backends) {
-        LWB_ASSIGN_OR_RETURN(auto trainer, GptTrainer::create(*backend, *s.model, *s.weights, m_batch, m_seq));
+    const bool perDevice = replicas.placement == ReplicaPlacement::DevicePerReplica;
+    const int copies = perDevice ? replicas.size() : 1;
+    for (int r = 0; r < copies; ++r) {
+        Backend& be = *replicas.backends[static_cast<std::size_t>(r)];
+        LWB_ASSIGN_OR_RETURN(auto model, GptModel::create(be, m_model));
+        LWB_ASSIGN_OR_RETURN(
+            auto weights, GptWeights::create(be, m_model, m_precision, WeightUse::Training, {m_batch * m_seq}));
+        s.models.push_back(std::move(model));
+        s.weights.push_back(std::move(weights));
+    }
+    std::vector<Tensor> grads, params;
+    for (int r = 0; r < replicas.size(); ++r) {
+        const auto copy = static_cast<std::size_t>(perDevice ? r : 0);
+        LWB_ASSIGN_OR_RETURN(auto trainer,
+            GptTrainer::create(
+                *replicas.backends[static_cast<std::size_t>(r)], *s.models[copy], *s.weights[copy], m_batch, m_seq));
         grads.push_back(trainer->gradients());
+        params.push_back(s.models[copy]->flat());
         s.trainers.push_back(std::move(trainer));
     }
     // fp16 gradients overflow and underflow without loss scaling; bf16 and fp32 need none.
     const LossScaling scaling = m_precision == Precision::Fp16 ? LossScaling::Dynamic : LossScaling::Off;
-    LWB_ASSIGN_OR_RETURN(auto optimizer, DataParallelOptimizer::create(replicas, s.model->flat(), grads, scaling));
-    s.optimizer.emplace(std::move(optimizer));
+    if (perDevice) {
+        LWB_ASSIGN_OR_RETURN(auto optimizer, DataParallelOptimizer::createPerDevice(replicas, params, grads, scaling));
+        s.optimizer.emplace(std::move(optimizer));
+    } else {
+        LWB_ASSIGN_OR_RETURN(auto optimizer, DataParallelOptimizer::create(replicas, params.front(), grads, scaling));
+        s.optimizer.emplace(std::move(optimizer));
+    }
     return s;
 }
 
@@ -121,10 +142,11 @@ Result<std::unique_ptr<GptTrainSession>> GptTrainSession::create(const Config& c
     }
 
     context.progress(0.2, "planning memory");
+    LWB_ASSIGN_OR_RETURN(const DeviceSetup setup, trainingDeviceSetup(c));
     const auto limit = static_cast<std::int64_t>(floatValue(c, "memory_limit") * 1e9);
     LWB_ASSIGN_OR_RETURN(s.m_replicas,
         planMemory(
-            deviceSetup(c), limit,
+            setup, limit,
             [&](ReplicaSet& plan) -> Status {
                 auto planned = s.build(plan);
                 if (!planned)
@@ -134,15 +156,27 @@ Result<std::unique_ptr<GptTrainSession>> GptTrainSession::create(const Config& c
             &s.m_plannedBytes));
     context.progress(0.4, "allocating");
     LWB_ASSIGN_OR_RETURN(s.m_state, s.build(s.m_replicas));
+    if (s.m_replicas.placement == ReplicaPlacement::DevicePerReplica) {
+        std::vector<Tensor> grads;
+        for (auto& t : s.m_state.trainers)
+            grads.push_back(t->gradients());
+        LWB_ASSIGN_OR_RETURN(s.m_state.allReduce, makeGradientAllReduce(s.m_replicas, grads));
+        s.m_state.optimizer->setAllReduce(s.m_state.allReduce.get());
+        s.m_state.buckets = planGradientBuckets(gptGradientsInBackwardOrder(s.m_model), kGradientBucketBytes);
+    }
     context.progress(0.7, "initialising weights");
     const std::string checkpoint = textValue(c, "checkpoint");
-    if (checkpoint.empty()) {
-        LWB_RETURN_IF_ERROR(s.m_state.model->initRandom(s.m_seed));
-    } else {
-        LWB_RETURN_IF_ERROR(s.m_state.model->load(checkpoint));
+    for (std::size_t i = 0; i < s.m_state.models.size(); ++i) { // identical copies on every GPU
+        GptModel& model = *s.m_state.models[i];
+        if (checkpoint.empty()) {
+            LWB_RETURN_IF_ERROR(model.initRandom(s.m_seed));
+        } else {
+            LWB_RETURN_IF_ERROR(model.load(checkpoint));
+        }
+        Backend& be = *s.m_replicas.backends[i];
+        s.m_state.weights[i]->pack(be, model);
+        LWB_RETURN_IF_ERROR(be.synchronize());
     }
-    s.m_state.weights->pack(s.m_replicas.primary(), *s.m_state.model);
-    LWB_RETURN_IF_ERROR(s.m_replicas.primary().synchronize());
     context.progress(1.0, "ready");
     return session;
 }
@@ -194,12 +228,23 @@ Result<WindowResult> GptTrainSession::runWindow(RunContext& context)
                 auto& tok = m_tokens[static_cast<std::size_t>(r)];
                 auto& tgt = m_targets[static_cast<std::size_t>(r)];
                 double sum = 0;
+                GptTrainer& trainer = *m_state.trainers[static_cast<std::size_t>(r)];
                 for (std::int64_t a = 0; a < m_accum; ++a) {
                     m_batchers[static_cast<std::size_t>(r)].next(tok.data(), tgt.data());
-                    LWB_ASSIGN_OR_RETURN(double l,
-                        m_state.trainers[static_cast<std::size_t>(r)]->forwardBackward(
-                            tok.data(), tgt.data(), a == 0 ? Accumulate::Overwrite : Accumulate::Add, lossScale));
-                    sum += l;
+                    // Multi-GPU: the last micro-batch's backward launches each bucket's all-reduce
+                    // as soon as the stage finishing its gradients is enqueued.
+                    if (m_state.allReduce && a + 1 == m_accum)
+                        trainer.setBackwardStageHook([this, r](int stage) {
+                            for (const GradientBucket& b : m_state.buckets)
+                                if (b.readyStage == stage)
+                                    m_state.allReduce->launch(r, b);
+                        });
+                    auto l = trainer.forwardBackward(
+                        tok.data(), tgt.data(), a == 0 ? Accumulate::Overwrite : Accumulate::Add, lossScale);
+                    trainer.setBackwardStageHook({});
+                    if (!l)
+                        return fail(std::move(l).error());
+                    sum += *l;
                 }
                 replicaLoss[static_cast<std::size_t>(r)] = sum / static_cast<double>(m_accum);
                 return {};
@@ -215,9 +260,13 @@ Result<WindowResult> GptTrainSession::runWindow(RunContext& context)
             const double lr = learningRate(m_hyper, step - 1);
             LWB_ASSIGN_OR_RETURN(auto update, m_state.optimizer->step(m_replicas, step, lr, m_hyper, observer));
             if (update.applied) { // a skipped fp16 step left the weights as they were
+                const bool perDevice = m_replicas.placement == ReplicaPlacement::DevicePerReplica;
                 LWB_RETURN_IF_ERROR(m_replicas.run([&](int r) -> Status {
                     Backend& be = *m_replicas.backends[static_cast<std::size_t>(r)];
-                    m_state.weights->pack(be, *m_state.model, r, R);
+                    if (perDevice) // each GPU repacks its own copy
+                        m_state.weights[static_cast<std::size_t>(r)]->pack(be, m_state.model(r));
+                    else // replicas share the packing work of the one copy
+                        m_state.weights[0]->pack(be, m_state.model(), r, R);
                     return be.synchronize();
                 }));
                 norms.push_back(update.gradNorm);
@@ -259,7 +308,7 @@ Result<WindowResult> GptTrainSession::runWindow(RunContext& context)
         window.metrics["lr"] = learningRate(m_hyper, m_step - 1);
         window.metrics["peak_memory_gb"] = static_cast<double>(m_replicas.tracker->stats().peakBytes) / 1e9;
         if (!m_saveCheckpoint.empty())
-            LWB_RETURN_IF_ERROR(m_state.model->save(m_saveCheckpoint));
+            LWB_RETURN_IF_ERROR(m_state.model().save(m_saveCheckpoint));
         window.seconds = wall.elapsedSeconds();
         return window;
     });

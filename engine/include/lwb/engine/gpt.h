@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -117,6 +118,10 @@ public:
     /// Logits F32 [B*T, Vp] of the last forward (valid until the next backward in fp32).
     const Tensor& logits() const { return m_logits; }
     Backend& backend() { return m_backend; }
+    /// Called by the backward pass after each stage's gradient ops are enqueued: 0 = LM head and
+    /// final LayerNorm, 1 + i = block L-1-i, L + 1 = embeddings (wte is final only then). Multi-GPU
+    /// data parallelism launches gradient all-reduces from it; empty: no call.
+    void setBackwardStageHook(std::function<void(int stage)> hook) { m_stageHook = std::move(hook); }
 
 private:
     GptTrainer(Backend& backend, const GptModel& model, const GptWeights& weights)
@@ -143,6 +148,7 @@ private:
     Tensor m_gradFlat;
     GptTensors m_grads;
     std::vector<float> m_hostLosses;
+    std::function<void(int)> m_stageHook;
 };
 
 class GptGenerator {

@@ -228,6 +228,15 @@ TEST(FlashAttentionEmulation, KernelArithmeticPassesTheAttentionCasesAtEveryPrec
     }
 }
 
+TEST(FlashAttentionEmulation, GptStepWithTheKernelArithmeticMatchesTheReference)
+{
+    // The GPT-S step tolerances (bf16 gradients within 3e-2 of the CPU's bf16 step) with the
+    // kernels' rounding in every layer's attention, as on the GPU.
+    FlashEmulation emulation(test::cpuBackend(1), Schedule::Kernel);
+    auto ref = referenceBackend();
+    checkGptStep(emulation, *ref, "flash emulation");
+}
+
 TEST(FlashAttentionEmulation, ASkippedDiagonalTileOrAWrongLogSumExpIsCaught)
 {
     FlashEmulation skips(test::cpuBackend(1), Schedule::SkipDiagonalTile);

@@ -146,26 +146,35 @@ const Result<StepResult>& referenceStep(Backend& ref, Precision precision)
     return it->second;
 }
 
-TEST_P(GptStepConformance, TrainingStepMatchesTheReference)
-{
-    const auto& ref32 = referenceStep(*m_ref, Precision::Fp32);
-    ASSERT_TRUE(ref32.has_value()) << ref32.error().describe();
-    auto got32 = trainingStep(*m_dut, Precision::Fp32);
-    ASSERT_TRUE(got32.has_value()) << got32.error().describe();
-    compareSteps(*got32, *ref32, {1e-5, 1e-4, 1e-5, 2e-2}, GetParam().label + " fp32 vs reference fp32");
+} // namespace
 
-    if (!m_dut->supports(Op::MatmulWeightGrad, DType::BF16)) {
-        std::printf("[ %s ] no bf16 training here: bf16 step not compared\n", GetParam().label.c_str());
+void checkGptStep(Backend& dut, Backend& ref, const std::string& label)
+{
+    const auto& ref32 = referenceStep(ref, Precision::Fp32);
+    ASSERT_TRUE(ref32.has_value()) << ref32.error().describe();
+    auto got32 = trainingStep(dut, Precision::Fp32);
+    ASSERT_TRUE(got32.has_value()) << got32.error().describe();
+    compareSteps(*got32, *ref32, {1e-5, 1e-4, 1e-5, 2e-2}, label + " fp32 vs reference fp32");
+
+    if (!dut.supports(Op::MatmulWeightGrad, DType::BF16)) {
+        std::printf("[ %s ] no bf16 training here: bf16 step not compared\n", label.c_str());
         return;
     }
-    auto got16 = trainingStep(*m_dut, Precision::Bf16);
+    auto got16 = trainingStep(dut, Precision::Bf16);
     ASSERT_TRUE(got16.has_value()) << got16.error().describe();
-    if (m_ref->supports(Op::MatmulWeightGrad, DType::BF16)) {
-        const auto& ref16 = referenceStep(*m_ref, Precision::Bf16);
+    if (ref.supports(Op::MatmulWeightGrad, DType::BF16)) {
+        const auto& ref16 = referenceStep(ref, Precision::Bf16);
         ASSERT_TRUE(ref16.has_value()) << ref16.error().describe();
-        compareSteps(*got16, *ref16, {2e-3, 3e-2, 1e-2, 0.2}, GetParam().label + " bf16 vs reference bf16");
+        compareSteps(*got16, *ref16, {2e-3, 3e-2, 1e-2, 0.2}, label + " bf16 vs reference bf16");
     }
-    compareSteps(*got16, *ref32, {1e-2, 0.15, 5e-2, 0.3}, GetParam().label + " bf16 vs reference fp32");
+    compareSteps(*got16, *ref32, {1e-2, 0.15, 5e-2, 0.3}, label + " bf16 vs reference fp32");
+}
+
+namespace {
+
+TEST_P(GptStepConformance, TrainingStepMatchesTheReference)
+{
+    checkGptStep(*m_dut, *m_ref, GetParam().label);
 }
 
 } // namespace

@@ -123,6 +123,9 @@ protected:
     std::unique_ptr<Backend> m_ref, m_dut;
 };
 
+/// The GPT-S step of `dut` against `ref` (fp32, and bf16 where `dut` trains in bf16); gtest failures.
+void checkGptStep(Backend& dut, Backend& ref, const std::string& label);
+
 /// Skip message when a parameterised backend is not registered here.
 std::string notAvailableMessage(const std::string& backend);
 

@@ -131,6 +131,11 @@ struct AttentionShape {
 TEST_P(OpConformance, Attention)
 {
     // head sizes 16 and 64 (compile-time kernels) and 8 (runtime path); T not a multiple of 4.
+    // A flash-attention backend (CUDA) rounds q, k, v, dO, P and dS to bf16 on tensor cores, not
+    // only the outputs: bf16 errors then scale with the outputs' magnitude (~1 here, dqkv RMS
+    // ~0.3), as in the conformance suite's RoundedOperands bound (16 u of |ref| + RMS).
+    const bool flash = m_dut->attentionSaved(1, 1, 1).kind == AttentionSaves::LogSumExp;
+    constexpr double kFlashBf16Abs = 16.0 / 256 * 0.3;
     for (auto s : {AttentionShape {2, 7, 32, 2}, AttentionShape {1, 37, 128, 2}, AttentionShape {1, 9, 24, 3}}) {
         for (DType outType : {DType::F32, DType::BF16}) {
             compare(
@@ -153,7 +158,7 @@ TEST_P(OpConformance, Attention)
                     be.attentionBackward(dqkv, upload(be, {B, T, C}, randn(B * T * C, 19)), qkv, out, att, s.NH);
                     return Outputs {download(be, out), causal, download(be, dqkv)};
                 },
-                outType == DType::F32 ? 1e-4 : kBf16, 1e-5);
+                outType == DType::F32 ? 1e-4 : kBf16, outType == DType::F32 || !flash ? 1e-5 : kFlashBf16Abs);
         }
     }
 }

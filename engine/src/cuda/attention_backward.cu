@@ -67,6 +67,20 @@ template <int R> __device__ void loadRowStats(float* lse, float* dot, const Atte
     }
 }
 
+/// out (16 x R, fp32, row length ldo) = A (16 warp rows of a tile) . X^T for the R rows of X.
+template <typename M, int R, typename E>
+__device__ void rowProducts(float* out, int ldo, const E* a, const E* x, int ld, int hd)
+{
+    typename M::Acc c[R / 16];
+#pragma unroll
+    for (int j = 0; j < R / 16; ++j)
+        M::zero(c[j]);
+    M::template mmaRow<true, R / 16>(c, a, ld, x, ld, 16 * ld, hd);
+#pragma unroll
+    for (int j = 0; j < R / 16; ++j)
+        M::store(out + j * 16, ldo, c[j]);
+}
+
 template <typename E, int HD, int R> __global__ void flashBackwardKeyKernel(AttentionBackwardArgs a)
 {
     using M = TileMath<E>;
@@ -115,16 +129,8 @@ template <typename E, int HD, int R> __global__ void flashBackwardKeyKernel(Atte
         loadTile<E, HD, R>(dOs, LD, dO + t0 * C, C, T - t0, hs);
         loadRowStats<R>(lseS, dotS, a, bh, t0);
         __syncthreads();
-#pragma unroll
-        for (int j = 0; j < R / 16; ++j) {
-            typename M::Acc s, dp;
-            M::zero(s);
-            M::zero(dp);
-            M::template mma<true>(s, Ks + warp * 16 * LD, LD, Qs + j * 16 * LD, LD, HD);
-            M::template mma<true>(dp, Vs + warp * 16 * LD, LD, dOs + j * 16 * LD, LD, HD);
-            M::store(STw + j * 16, LDS, s);
-            M::store(dPTw + j * 16, LDS, dp);
-        }
+        rowProducts<M, R>(STw, LDS, Ks + warp * 16 * LD, Qs, LD, HD); // S^T = K_w Q^T
+        rowProducts<M, R>(dPTw, LDS, Vs + warp * 16 * LD, dOs, LD, HD); // dP^T = V_w dO^T
         __syncwarp();
         for (int c = parity; c < R; c += 2) {
             const i64 t = t0 + c;
@@ -137,11 +143,8 @@ template <typename E, int HD, int R> __global__ void flashBackwardKeyKernel(Atte
             dSTw[myRow * LDP + c] = toElem<E>(ds);
         }
         __syncwarp();
-#pragma unroll
-        for (int f = 0; f < F; ++f) {
-            M::template mma<false>(dv[f], PTw, LDP, dOs + f * 16, LD, R);
-            M::template mma<false>(dk[f], dSTw, LDP, Qs + f * 16, LD, R);
-        }
+        M::template mmaRow<false, F>(dv, PTw, LDP, dOs, LD, 16, R);
+        M::template mmaRow<false, F>(dk, dSTw, LDP, Qs, LD, 16, R);
         __syncwarp(); // P^T/dS^T are read before the next tile rewrites them
     }
 #pragma unroll
@@ -201,16 +204,8 @@ template <typename E, int HD, int R> __global__ void flashBackwardQueryKernel(At
         loadTile<E, HD, R>(Ks, LD, base + u0 * C3 + C, C3, T - u0, hs);
         loadTile<E, HD, R>(Vs, LD, base + u0 * C3 + 2 * C, C3, T - u0, hs);
         __syncthreads();
-#pragma unroll
-        for (int j = 0; j < R / 16; ++j) {
-            typename M::Acc s, dp;
-            M::zero(s);
-            M::zero(dp);
-            M::template mma<true>(s, Qs + warp * 16 * LD, LD, Ks + j * 16 * LD, LD, HD);
-            M::template mma<true>(dp, dOs + warp * 16 * LD, LD, Vs + j * 16 * LD, LD, HD);
-            M::store(Sw + j * 16, LDS, s);
-            M::store(dPw + j * 16, LDS, dp);
-        }
+        rowProducts<M, R>(Sw, LDS, Qs + warp * 16 * LD, Ks, LD, HD); // S = Q_w K^T
+        rowProducts<M, R>(dPw, LDS, dOs + warp * 16 * LD, Vs, LD, HD); // dP = dO_w V^T
         __syncwarp();
         for (int c = parity; c < R; c += 2) {
             float ds = 0.0f;
@@ -221,9 +216,7 @@ template <typename E, int HD, int R> __global__ void flashBackwardQueryKernel(At
             dSw[myRow * LDP + c] = toElem<E>(ds);
         }
         __syncwarp();
-#pragma unroll
-        for (int f = 0; f < F; ++f)
-            M::template mma<false>(dq[f], dSw, LDP, Ks + f * 16, LD, R);
+        M::template mmaRow<false, F>(dq, dSw, LDP, Ks, LD, 16, R);
         __syncwarp();
     }
 #pragma unroll

@@ -71,24 +71,34 @@ template <typename E, int HD, int R> __global__ void flashForwardKernel(Attentio
         loadTile<E, HD, R>(Ks, LD, base + u0 * C3 + C, C3, T - u0, hs);
         loadTile<E, HD, R>(Vs, LD, base + u0 * C3 + 2 * C, C3, T - u0, hs);
         __syncthreads();
+        {
+            typename M::Acc s[R / 16];
 #pragma unroll
-        for (int j = 0; j < R / 16; ++j) {
-            typename M::Acc s;
-            M::zero(s);
-            M::template mma<true>(s, Qs + warp * 16 * LD, LD, Ks + j * 16 * LD, LD, HD);
-            M::store(Sw + j * 16, LDS, s);
+            for (int j = 0; j < R / 16; ++j)
+                M::zero(s[j]);
+            M::template mmaRow<true, R / 16>(s, Qs + warp * 16 * LD, LD, Ks, LD, 16 * LD, HD);
+#pragma unroll
+            for (int j = 0; j < R / 16; ++j)
+                M::store(Sw + j * 16, LDS, s[j]);
         }
         __syncwarp();
         // Key u0 + c is visible to row t when u0 + c <= t; key 0 is in tile 0, so m is finite
-        // after the first tile and a fully masked later tile leaves it unchanged.
+        // after the first tile and a fully masked later tile leaves it unchanged. The row's
+        // scores are read once into registers (sv[k]: column 2k + parity).
+        float sv[R / 2];
         float mx = -INFINITY;
-        for (int c = parity; c < R; c += 2)
-            if (u0 + c <= t)
-                mx = fmaxf(mx, Sw[myRow * LDS + c] * scale);
+#pragma unroll
+        for (int k = 0; k < R / 2; ++k) {
+            const int c = 2 * k + parity;
+            sv[k] = u0 + c <= t ? Sw[myRow * LDS + c] * scale : -INFINITY;
+            mx = fmaxf(mx, sv[k]);
+        }
         const float mNew = fmaxf(m, fmaxf(mx, __shfl_xor_sync(kFullMask, mx, 1)));
         float sum = 0.0f;
-        for (int c = parity; c < R; c += 2) {
-            const float p = u0 + c <= t ? expf(Sw[myRow * LDS + c] * scale - mNew) : 0.0f;
+#pragma unroll
+        for (int k = 0; k < R / 2; ++k) {
+            const int c = 2 * k + parity;
+            const float p = u0 + c <= t ? expf(sv[k] - mNew) : 0.0f;
             Pw[myRow * LDP + c] = toElem<E>(p);
             sum += p;
         }
@@ -100,12 +110,11 @@ template <typename E, int HD, int R> __global__ void flashForwardKernel(Attentio
             rowW[myRow] = corr;
         __syncwarp();
 #pragma unroll
-        for (int f = 0; f < F; ++f) {
+        for (int f = 0; f < F; ++f)
 #pragma unroll
             for (int i = 0; i < M::Acc::num_elements; ++i)
                 o[f].x[i] *= rowW[accRow(map, i)];
-            M::template mma<false>(o[f], Pw, LDP, Vs + f * 16, LD, R);
-        }
+        M::template mmaRow<false, F>(o, Pw, LDP, Vs, LD, 16, R);
         __syncwarp(); // rowW is read before the next tile rewrites it
     }
     if (parity == 0) {

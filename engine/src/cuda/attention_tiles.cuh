@@ -42,18 +42,25 @@ template <typename E> struct TileMath {
 
     __device__ static void zero(Acc& c) { nvcuda::wmma::fill_fragment(c, 0.0f); }
 
-    /// c += A (16 x K) . B (K x 16): A(r, k) = a[r * lda + k]; B(k, j) = b[k * ldb + j], or
-    /// b[j * ldb + k] when BCol (B is the transpose of a row-major tile). K % 16 == 0.
-    template <bool BCol> __device__ static void mma(Acc& c, const E* a, int lda, const E* b, int ldb, int K)
+    /// c[j] += A (16 x K) . B_j (K x 16) for j < N: A(r, k) = a[r * lda + k]; B_j at
+    /// bj = b + j * bStep, B_j(k, c) = bj[k * ldb + c], or bj[c * ldb + k] when BCol (the transpose
+    /// of a row-major tile). A row of output blocks shares A's fragment, loaded once per k-step.
+    /// K % 16 == 0; ldb, lda % 8 == 0; fragment pointers 32-byte aligned.
+    template <bool BCol, int N>
+    __device__ static void mmaRow(Acc (&c)[N], const E* a, int lda, const E* b, int ldb, int bStep, int K)
     {
         namespace w = nvcuda::wmma;
         using LB = std::conditional_t<BCol, w::col_major, w::row_major>;
         for (int k = 0; k < K; k += 16) {
             w::fragment<w::matrix_a, 16, 16, 16, E, w::row_major> fa;
-            w::fragment<w::matrix_b, 16, 16, 16, E, LB> fb;
             w::load_matrix_sync(fa, a + k, static_cast<unsigned>(lda));
-            w::load_matrix_sync(fb, BCol ? b + k : b + static_cast<i64>(k) * ldb, static_cast<unsigned>(ldb));
-            w::mma_sync(c, fa, fb, c);
+#pragma unroll
+            for (int j = 0; j < N; ++j) {
+                w::fragment<w::matrix_b, 16, 16, 16, E, LB> fb;
+                const E* bj = b + static_cast<i64>(j) * bStep;
+                w::load_matrix_sync(fb, BCol ? bj + k : bj + static_cast<i64>(k) * ldb, static_cast<unsigned>(ldb));
+                w::mma_sync(c[j], fa, fb, c[j]);
+            }
         }
     }
 
@@ -84,6 +91,7 @@ template <> struct TileMath<float> {
             v = 0.0f;
     }
 
+    /// c += A (16 x K) . B (K x 16), layouts as in mmaRow.
     template <bool BCol> __device__ static void mma(Acc& c, const float* a, int lda, const float* b, int ldb, int K)
     {
         const int lane = threadIdx.x & 31, r = lane >> 1, c0 = (lane & 1) * 8;
@@ -94,6 +102,14 @@ template <> struct TileMath<float> {
             for (int j = 0; j < 8; ++j)
                 c.x[j] += av * (BCol ? b[static_cast<i64>(c0 + j) * ldb + k] : b[static_cast<i64>(k) * ldb + c0 + j]);
         }
+    }
+
+    template <bool BCol, int N>
+    __device__ static void mmaRow(Acc (&c)[N], const float* a, int lda, const float* b, int ldb, int bStep, int K)
+    {
+#pragma unroll
+        for (int j = 0; j < N; ++j)
+            mma<BCol>(c[j], a, lda, b + static_cast<i64>(j) * bStep, ldb, K);
     }
 
     __device__ static void store(float* p, int ld, const Acc& c)

@@ -644,11 +644,11 @@ bool checkHeads(CudaBackend& be, std::int64_t C, int nHead, const char* op)
     return true;
 }
 } // namespace
+
 AttentionSavedDesc CudaBackend::attentionSaved(std::int64_t B, std::int64_t NH, std::int64_t T) const
 {
     return {AttentionSaves::LogSumExp, Shape {2, B, NH, T}}; // log-sum-exp, then the backward's D
 }
-
 
 void CudaBackend::attentionForward(const Tensor& out, const Tensor& att, const Tensor& qkv, int nHead)
 {
@@ -665,14 +665,14 @@ void CudaBackend::attentionForward(const Tensor& out, const Tensor& att, const T
 void CudaBackend::attentionBackward(
     const Tensor& dqkv, const Tensor& dout, const Tensor& qkv, const Tensor& out, const Tensor& att, int nHead)
 {
+    const std::int64_t B = qkv.dim(0), T = qkv.dim(1), C = qkv.dim(2) / 3;
     // The model's FLOPs (as the CPU backend counts them); the kernels recompute S and dP once more
     // for dQ (7 instead of 4 causal T x T x C products, see attention_backward.cu).
-    const std::int64_t B = qkv.dim(0), T = qkv.dim(1), C = qkv.dim(2) / 3;
     Trace trace(*this, "attention_bwd", OpCategory::Compute, 4.0 * static_cast<double>(B * T * T * C),
         static_cast<double>(qkv.bytes() + dqkv.bytes() + dout.bytes() + out.bytes()));
     if (!checkHeads(*this, C, nHead, "attention_bwd"))
-    float* lse = att.data<float>();
         return;
+    float* lse = att.data<float>();
     launchAttentionBackward(*m_queue,
         AttentionBackwardArgs {dqkv.data(), dout.data<float>(), qkv.data<float>(), out.data(), lse, lse + B * nHead * T,
             B, T, C, nHead, elem(dqkv.dtype()), elem(out.dtype())});

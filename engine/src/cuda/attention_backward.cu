@@ -54,7 +54,7 @@ template <typename E, int HD, int R> struct BackwardLayout {
     static_assert(tile1 % 32 == 0 && tile2 % 32 == 0 && tile3 % 32 == 0 && lse % 32 == 0 && s % 32 == 0 && dp % 32 == 0
             && p % 32 == 0 && ds % 32 == 0,
         "alignment");
-    static_assert(bytes <= 160 * 1024, "fits sm_80's opt-in shared memory");
+    static_assert(bytes <= 99 * 1024, "fits the opt-in shared memory of every sm_80+ GPU");
 };
 
 /// Loads LSE and D of query rows [t0, t0 + R) (zero past T).

@@ -27,7 +27,7 @@ template <typename E, int HD, int R> struct ForwardLayout {
     static constexpr std::size_t row = p + sizeof(E) * W * 16 * LDP; // [W][16] per-row factors
     static constexpr std::size_t bytes = row + sizeof(float) * W * 16;
     static_assert(k % 32 == 0 && v % 32 == 0 && s % 32 == 0 && p % 32 == 0 && row % 32 == 0, "alignment");
-    static_assert(bytes <= 160 * 1024, "fits sm_80's opt-in shared memory");
+    static_assert(bytes <= 99 * 1024, "fits the opt-in shared memory of every sm_80+ GPU");
 };
 
 template <typename E, int HD, int R> __global__ void flashForwardKernel(AttentionForwardArgs a)

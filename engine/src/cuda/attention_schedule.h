@@ -20,11 +20,13 @@ inline int paddedHeadSize(std::int64_t hs)
     return hs <= 32 ? 32 : hs <= 64 ? 64 : hs <= 128 ? 128 : 256;
 }
 
-/// Rows per tile (query tiles and key tiles alike): 64 (4 warps of 16 rows); 32 where four
-/// 64-row operand tiles would exceed ~160 KiB (sm_80 allows 163 KiB per block, sm_90 227 KiB).
+/// Rows per tile (query tiles and key tiles alike, warps of 16 rows): 64 for 16-bit operands up to
+/// head size 64 (the GPT-2 shapes), otherwise 32, and 16 for 256-wide fp32 heads, so that every
+/// kernel needs at most 99 KiB of shared memory, the opt-in limit of sm_86/sm_89 (sm_80 has
+/// 163 KiB, sm_90 227 KiB).
 constexpr int tileRows(int hd, int elemBytes)
 {
-    return hd == 256 || (hd == 128 && elemBytes == 4) ? 32 : 64;
+    return elemBytes == 2 && hd <= 64 ? 64 : elemBytes == 4 && hd == 256 ? 16 : 32;
 }
 
 /// Last key tile (inclusive) that query rows [t0, t0 + rows) attend to (causal, T rows): tiles

@@ -5,8 +5,8 @@
 // kernel needs the (row, column) of an accumulator element (softmax rescaling, stores) it reads
 // it from a "coordinate fragment" loaded from a table holding r * 16 + c (wmma's element mapping
 // is fixed per fragment type but not documented, so the table reveals it).
-// Notation: HD head size padded to 32/64/128/256 (zero columns), R rows per tile (64, or 32 where
-// the 64-row tiles would not fit in shared memory), W = R / 16 warps, LD padded leading dimension.
+// Notation: HD head size padded to 32/64/128/256 (zero columns), R rows per tile (tileRows in
+// attention_schedule.h: 64, 32 or 16), W = R / 16 warps, LD padded leading dimension.
 #pragma once
 
 #include "cuda/attention_schedule.h"

@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 namespace lwb::engine::conformance {
@@ -22,8 +23,25 @@ namespace {
 namespace flash = cuda::flash;
 using i64 = std::int64_t;
 
+/// Rounds to TF32 (10-bit mantissa), to nearest with ties away from zero, as cvt.rna.tf32.f32
+/// (wmma::__float_to_tf32) does for finite values.
+float roundTf32(float x)
+{
+    std::uint32_t u;
+    std::memcpy(&u, &x, 4);
+    u = (u + 0x1000u) & 0xffffe000u;
+    std::memcpy(&x, &u, 4);
+    return x;
+}
+
+/// Precision of the emulated tiles' operands: the output's (bf16/fp16/strict fp32) or TF32.
+enum class Operand { OutputPrecision, Tf32 };
+Operand g_operand = Operand::OutputPrecision; // set by the TF32 test only
+
 float roundTo(float x, DType d)
 {
+    if (d == DType::F32 && g_operand == Operand::Tf32)
+        return roundTf32(x);
     if (d == DType::BF16)
         return bf16ToFloat(floatToBf16(x));
     if (d == DType::F16)
@@ -235,6 +253,21 @@ TEST(FlashAttentionEmulation, GptStepWithTheKernelArithmeticMatchesTheReference)
     FlashEmulation emulation(test::cpuBackend(1), Schedule::Kernel);
     auto ref = referenceBackend();
     checkGptStep(emulation, *ref, "flash emulation");
+}
+
+TEST(FlashAttentionEmulation, Tf32TilesStayWithinTheTf32Bound)
+{
+    // fp32_math = tf32: fp32 q, k, v, dO, P and dS rounded to TF32 where the fragments load them.
+    FlashEmulation emulation(test::cpuBackend(1), Schedule::Kernel);
+    auto ref = referenceBackend();
+    g_operand = Operand::Tf32;
+    CaseResult r = runFamilyWithTolerance("attention", DType::F32, emulation, *ref, tf32Tolerance);
+    g_operand = Operand::OutputPrecision;
+    ASSERT_TRUE(r.ran);
+    std::printf("[ flash emulation ] attention on TF32 tiles: worst error %.3f of the tolerance\n", r.worstRatio);
+    for (const auto& f : r.failures)
+        ADD_FAILURE() << f;
+    EXPECT_GT(r.worstRatio, 0.01) << "TF32 rounding must show against strict fp32";
 }
 
 TEST(FlashAttentionEmulation, ASkippedDiagonalTileOrAWrongLogSumExpIsCaught)

@@ -226,6 +226,42 @@ CaseResult runCase(const CaseSpec& c, DType dtype, Backend& dut, Backend& ref)
     return r;
 }
 
+CaseResult runFamilyWithTolerance(const std::string& family, DType dtype, Backend& dut, Backend& ref,
+    const std::function<double(std::int64_t)>& rtolOf)
+{
+    CaseResult all;
+    for (const auto& c : allCases()) {
+        if (c.family != family)
+            continue;
+        auto execute = [&](Backend& be) -> Result<Outputs> {
+            Runner runner(be, dtype);
+            try {
+                c.run(runner);
+            } catch (const RunnerAbort& abort) {
+                return fail(abort.error);
+            }
+            return runner.finish();
+        };
+        auto got = execute(dut);
+        auto want = execute(ref);
+        all.ran = true;
+        if (!got || !want) {
+            all.failures.push_back(c.name + ": " + (got ? want.error() : got.error()).describe());
+            continue;
+        }
+        Comparison cmp = compare(*got, *want, rtolOf(c.reduction));
+        all.worstRatio = std::max(all.worstRatio, cmp.worstRatio);
+        if (!cmp.ok)
+            all.failures.push_back(c.name + ": " + cmp.detail);
+    }
+    return all;
+}
+
+double tf32Tolerance(std::int64_t reduction)
+{
+    return tolerance(DType::F16, reduction, Mode::RoundedOperands);
+}
+
 std::unique_ptr<Backend> referenceBackend()
 {
     BackendOptions options;

@@ -104,6 +104,14 @@ struct CaseResult {
 /// Runs `c` at `dtype` on `dut` and compares with `ref` (both comparison modes that apply).
 CaseResult runCase(const CaseSpec& c, DType dtype, Backend& dut, Backend& ref);
 
+/// Runs every case of `family` at `dtype` on `dut` and `ref` and compares with `rtolOf(reduction)`:
+/// for configurations outside the precision list, e.g. fp32 data on TF32 tensor cores.
+CaseResult runFamilyWithTolerance(const std::string& family, DType dtype, Backend& dut, Backend& ref,
+    const std::function<double(std::int64_t)>& rtolOf);
+
+/// TF32 (fp32 operands rounded to a 10-bit mantissa, like fp16's): fp16's RoundedOperands bound.
+double tf32Tolerance(std::int64_t reduction);
+
 /// The reference: the CPU backend's portable kernels on one thread.
 std::unique_ptr<Backend> referenceBackend();
 

@@ -37,8 +37,9 @@ __global__ void rowDotKernel(AttentionBackwardArgs a)
 
 /// Shared memory of both tile kernels: table, two resident and two streamed operand tiles, the
 /// per-row LSE and D of the query tile, and per-warp fp32 S/dP blocks and E blocks for P and dS.
-template <typename E, int HD, int R> struct BackwardLayout {
-    static constexpr int W = R / 16, LD = HD + TileMath<E>::kPad, LDS = R + 4, LDP = R + TileMath<E>::kPad;
+template <typename Op, int HD, int R> struct BackwardLayout {
+    using E = typename TileMath<Op>::Elem;
+    static constexpr int W = R / 16, LD = HD + TileMath<Op>::kPad, LDS = R + 4, LDP = R + TileMath<Op>::kPad;
     static constexpr std::size_t table = 0;
     static constexpr std::size_t tile0 = table + 256 * sizeof(float);
     static constexpr std::size_t tile1 = tile0 + sizeof(E) * R * LD;
@@ -81,10 +82,11 @@ __device__ void rowProducts(float* out, int ldo, const E* a, const E* x, int ld,
         M::store(out + j * 16, ldo, c[j]);
 }
 
-template <typename E, int HD, int R> __global__ void flashBackwardKeyKernel(AttentionBackwardArgs a)
+template <typename Op, int HD, int R> __global__ void flashBackwardKeyKernel(AttentionBackwardArgs a)
 {
-    using M = TileMath<E>;
-    using L = BackwardLayout<E, HD, R>;
+    using M = TileMath<Op>;
+    using E = typename M::Elem;
+    using L = BackwardLayout<Op, HD, R>;
     constexpr int LD = L::LD, LDS = L::LDS, LDP = L::LDP, F = HD / 16;
     extern __shared__ __align__(128) unsigned char smem[];
     float* table = reinterpret_cast<float*>(smem + L::table);
@@ -160,10 +162,11 @@ template <typename E, int HD, int R> __global__ void flashBackwardKeyKernel(Atte
         }
 }
 
-template <typename E, int HD, int R> __global__ void flashBackwardQueryKernel(AttentionBackwardArgs a)
+template <typename Op, int HD, int R> __global__ void flashBackwardQueryKernel(AttentionBackwardArgs a)
 {
-    using M = TileMath<E>;
-    using L = BackwardLayout<E, HD, R>;
+    using M = TileMath<Op>;
+    using E = typename M::Elem;
+    using L = BackwardLayout<Op, HD, R>;
     constexpr int LD = L::LD, LDS = L::LDS, LDP = L::LDP, F = HD / 16;
     extern __shared__ __align__(128) unsigned char smem[];
     float* table = reinterpret_cast<float*>(smem + L::table);
@@ -229,28 +232,28 @@ template <typename E, int HD, int R> __global__ void flashBackwardQueryKernel(At
         }
 }
 
-template <typename E, int HD> void launchBackward(KernelSink& sink, const AttentionBackwardArgs& a)
+template <typename Op, int HD> void launchBackward(KernelSink& sink, const AttentionBackwardArgs& a)
 {
-    constexpr int R = tileRows(HD, static_cast<int>(sizeof(E)));
-    const std::size_t smem = BackwardLayout<E, HD, R>::bytes;
+    constexpr int R = tileRows(HD, static_cast<int>(sizeof(typename TileMath<Op>::Elem)));
+    const std::size_t smem = BackwardLayout<Op, HD, R>::bytes;
     dim3 grid(static_cast<unsigned>(a.B * a.NH), static_cast<unsigned>((a.T + R - 1) / R));
-    allowSharedMemory(flashBackwardKeyKernel<E, HD, R>, smem);
-    sink.submit(kernelCall(flashBackwardKeyKernel<E, HD, R>, grid, R * 2, static_cast<std::uint32_t>(smem), a));
-    allowSharedMemory(flashBackwardQueryKernel<E, HD, R>, smem);
-    sink.submit(kernelCall(flashBackwardQueryKernel<E, HD, R>, grid, R * 2, static_cast<std::uint32_t>(smem), a));
+    allowSharedMemory(flashBackwardKeyKernel<Op, HD, R>, smem);
+    sink.submit(kernelCall(flashBackwardKeyKernel<Op, HD, R>, grid, R * 2, static_cast<std::uint32_t>(smem), a));
+    allowSharedMemory(flashBackwardQueryKernel<Op, HD, R>, smem);
+    sink.submit(kernelCall(flashBackwardQueryKernel<Op, HD, R>, grid, R * 2, static_cast<std::uint32_t>(smem), a));
 }
 
-template <typename E> void launchBackwardFor(KernelSink& sink, const AttentionBackwardArgs& a, int hd)
+template <typename Op> void launchBackwardFor(KernelSink& sink, const AttentionBackwardArgs& a, int hd)
 {
     switch (hd) {
     case 32:
-        return launchBackward<E, 32>(sink, a);
+        return launchBackward<Op, 32>(sink, a);
     case 64:
-        return launchBackward<E, 64>(sink, a);
+        return launchBackward<Op, 64>(sink, a);
     case 128:
-        return launchBackward<E, 128>(sink, a);
+        return launchBackward<Op, 128>(sink, a);
     default:
-        return launchBackward<E, 256>(sink, a);
+        return launchBackward<Op, 256>(sink, a);
     }
 }
 
@@ -268,7 +271,7 @@ void launchAttentionBackward(KernelSink& sink, const AttentionBackwardArgs& a)
     case Elem::F16:
         return launchBackwardFor<__half>(sink, a, hd);
     default:
-        return launchBackwardFor<float>(sink, a, hd);
+        return a.tf32 ? launchBackwardFor<Tf32>(sink, a, hd) : launchBackwardFor<float>(sink, a, hd);
     }
 }
 

@@ -1,7 +1,7 @@
 // Causal self-attention forward, FlashAttention-2 scheme: one block per (b, h) and tile of R query
 // rows, W warps of 16 rows each. Key/value tiles of R rows go through shared memory (converted to
-// the operand type E: bf16/fp16 for tensor cores, fp32 for CUDA cores); per tile a warp computes
-// its scores S = Q K^T (fp32), the online softmax (running max m and sum l per row, fp32; the two
+// the operand type E: bf16/fp16 for tensor cores, fp32 for CUDA cores or TF32 tensor cores); per
+// tile a warp computes its scores S = Q K^T (fp32), the online softmax (running max m and sum l per row, fp32; the two
 // lanes of a row take its even and odd columns), writes P = exp(S - m) as E, rescales its output
 // accumulators and adds P V. Tiles above the diagonal are never loaded. The output is O / l and
 // the saved statistic is LSE = m + log(l) per row (the backward recomputes P = exp(S - LSE)).
@@ -15,8 +15,9 @@ namespace {
 
 using namespace flash;
 
-template <typename E, int HD, int R> struct ForwardLayout {
-    static constexpr int W = R / 16, LD = HD + TileMath<E>::kPad, LDS = R + 4, LDP = R + TileMath<E>::kPad;
+template <typename Op, int HD, int R> struct ForwardLayout {
+    using E = typename TileMath<Op>::Elem;
+    static constexpr int W = R / 16, LD = HD + TileMath<Op>::kPad, LDS = R + 4, LDP = R + TileMath<Op>::kPad;
     // Byte offsets; every region starts 32-byte aligned (wmma pointers).
     static constexpr std::size_t table = 0;
     static constexpr std::size_t q = table + 256 * sizeof(float);
@@ -30,10 +31,11 @@ template <typename E, int HD, int R> struct ForwardLayout {
     static_assert(bytes <= 99 * 1024, "fits the opt-in shared memory of every sm_80+ GPU");
 };
 
-template <typename E, int HD, int R> __global__ void flashForwardKernel(AttentionForwardArgs a)
+template <typename Op, int HD, int R> __global__ void flashForwardKernel(AttentionForwardArgs a)
 {
-    using M = TileMath<E>;
-    using L = ForwardLayout<E, HD, R>;
+    using M = TileMath<Op>;
+    using E = typename M::Elem;
+    using L = ForwardLayout<Op, HD, R>;
     constexpr int LD = L::LD, LDS = L::LDS, LDP = L::LDP, F = HD / 16;
     extern __shared__ __align__(128) unsigned char smem[];
     float* table = reinterpret_cast<float*>(smem + L::table);
@@ -134,26 +136,26 @@ template <typename E, int HD, int R> __global__ void flashForwardKernel(Attentio
         }
 }
 
-template <typename E, int HD> void launchForward(KernelSink& sink, const AttentionForwardArgs& a)
+template <typename Op, int HD> void launchForward(KernelSink& sink, const AttentionForwardArgs& a)
 {
-    constexpr int R = tileRows(HD, static_cast<int>(sizeof(E)));
-    const std::size_t smem = ForwardLayout<E, HD, R>::bytes;
-    allowSharedMemory(flashForwardKernel<E, HD, R>, smem);
+    constexpr int R = tileRows(HD, static_cast<int>(sizeof(typename TileMath<Op>::Elem)));
+    const std::size_t smem = ForwardLayout<Op, HD, R>::bytes;
+    allowSharedMemory(flashForwardKernel<Op, HD, R>, smem);
     dim3 grid(static_cast<unsigned>(a.B * a.NH), static_cast<unsigned>((a.T + R - 1) / R));
-    sink.submit(kernelCall(flashForwardKernel<E, HD, R>, grid, R * 2, static_cast<std::uint32_t>(smem), a));
+    sink.submit(kernelCall(flashForwardKernel<Op, HD, R>, grid, R * 2, static_cast<std::uint32_t>(smem), a));
 }
 
-template <typename E> void launchForwardFor(KernelSink& sink, const AttentionForwardArgs& a, int hd)
+template <typename Op> void launchForwardFor(KernelSink& sink, const AttentionForwardArgs& a, int hd)
 {
     switch (hd) {
     case 32:
-        return launchForward<E, 32>(sink, a);
+        return launchForward<Op, 32>(sink, a);
     case 64:
-        return launchForward<E, 64>(sink, a);
+        return launchForward<Op, 64>(sink, a);
     case 128:
-        return launchForward<E, 128>(sink, a);
+        return launchForward<Op, 128>(sink, a);
     default:
-        return launchForward<E, 256>(sink, a);
+        return launchForward<Op, 256>(sink, a);
     }
 }
 
@@ -170,7 +172,7 @@ void launchAttentionForward(KernelSink& sink, const AttentionForwardArgs& a)
     case Elem::F16:
         return launchForwardFor<__half>(sink, a, hd);
     default:
-        return launchForwardFor<float>(sink, a, hd);
+        return a.tf32 ? launchForwardFor<Tf32>(sink, a, hd) : launchForwardFor<float>(sink, a, hd);
     }
 }
 

@@ -1,10 +1,11 @@
 // Tile math shared by the flash-attention kernels (attention_forward.cu, attention_backward.cu).
 // A warp owns 16 rows of a tile and computes 16 x 16 blocks of tile products from shared memory:
-// on tensor cores (nvcuda::wmma, bf16/fp16 operands, fp32 accumulation) or, for fp32, on CUDA
-// cores with the same interface (strict fp32, no TF32). Accumulators stay in registers; where a
-// kernel needs the (row, column) of an accumulator element (softmax rescaling, stores) it reads
-// it from a "coordinate fragment" loaded from a table holding r * 16 + c (wmma's element mapping
-// is fixed per fragment type but not documented, so the table reveals it).
+// on tensor cores (nvcuda::wmma: bf16/fp16 operands, or fp32 operands rounded to TF32 with
+// fp32_math = tf32; fp32 accumulation) or, for strict fp32, on CUDA cores with the same
+// interface. Accumulators stay in registers; where a kernel needs the (row, column) of an
+// accumulator element (softmax rescaling, stores) it reads it from a "coordinate fragment" loaded
+// from a table holding r * 16 + c (wmma's element mapping is fixed per fragment type but not
+// documented, so the table reveals it).
 // Notation: HD head size padded to 32/64/128/256 (zero columns), R rows per tile (tileRows in
 // attention_schedule.h: 64, 32 or 16), W = R / 16 warps, LD padded leading dimension.
 #pragma once
@@ -33,8 +34,13 @@ template <> __device__ inline __half toElem<__half>(float v)
     return __float2half_rn(v);
 }
 
-/// Tensor-core warp tiles (E = __nv_bfloat16 or __half).
+/// Operand tag of the TF32 tiles: fp32 operands in shared memory, rounded to TF32 (10-bit
+/// mantissa) in the fragments; only with fp32_math = tf32.
+struct Tf32 { };
+
+/// Tensor-core warp tiles (E = __nv_bfloat16 or __half; TileMath<float> and TileMath<Tf32> below).
 template <typename E> struct TileMath {
+    using Elem = E; ///< operand storage type in shared memory
     using Acc = nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 16, float>;
     /// Row padding of operand tiles: keeps rows 16-byte aligned (wmma needs ldm % 8 == 0 for
     /// 16-bit types and 256-bit aligned fragment pointers) and spreads rows over the banks.
@@ -79,6 +85,7 @@ template <typename E> struct TileMath {
 
 /// CUDA-core warp tiles for strict fp32: lane l owns row l / 2, columns (l % 2) * 8 + [0, 8).
 template <> struct TileMath<float> {
+    using Elem = float;
     struct Acc {
         static constexpr int num_elements = 8;
         float x[8];
@@ -149,6 +156,50 @@ template <> struct TileMath<float> {
 #pragma unroll
         for (int j = 0; j < 8; ++j)
             map.x[j] = table[(lane >> 1) * 16 + (lane & 1) * 8 + j];
+    }
+};
+
+/// TF32 tensor-core warp tiles (16 x 16 x 8), fp32 accumulation.
+template <> struct TileMath<Tf32> {
+    using Elem = float;
+    using Acc = nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 8, float>;
+    static constexpr int kPad = 4; // ldm % 4 == 0 for 32-bit wmma loads
+
+    __device__ static void zero(Acc& c) { nvcuda::wmma::fill_fragment(c, 0.0f); }
+
+    /// As TileMath<E>::mmaRow, with k-steps of 8 and operands rounded to TF32 after loading.
+    template <bool BCol, int N>
+    __device__ static void mmaRow(Acc (&c)[N], const float* a, int lda, const float* b, int ldb, int bStep, int K)
+    {
+        namespace w = nvcuda::wmma;
+        using LB = std::conditional_t<BCol, w::col_major, w::row_major>;
+        for (int k = 0; k < K; k += 8) {
+            w::fragment<w::matrix_a, 16, 16, 8, w::precision::tf32, w::row_major> fa;
+            w::load_matrix_sync(fa, a + k, static_cast<unsigned>(lda));
+#pragma unroll
+            for (int i = 0; i < fa.num_elements; ++i)
+                fa.x[i] = w::__float_to_tf32(fa.x[i]);
+#pragma unroll
+            for (int j = 0; j < N; ++j) {
+                w::fragment<w::matrix_b, 16, 16, 8, w::precision::tf32, LB> fb;
+                const float* bj = b + static_cast<i64>(j) * bStep;
+                w::load_matrix_sync(fb, BCol ? bj + k : bj + static_cast<i64>(k) * ldb, static_cast<unsigned>(ldb));
+#pragma unroll
+                for (int i = 0; i < fb.num_elements; ++i)
+                    fb.x[i] = w::__float_to_tf32(fb.x[i]);
+                w::mma_sync(c[j], fa, fb, c[j]);
+            }
+        }
+    }
+
+    __device__ static void store(float* p, int ld, const Acc& c)
+    {
+        nvcuda::wmma::store_matrix_sync(p, c, static_cast<unsigned>(ld), nvcuda::wmma::mem_row_major);
+    }
+
+    __device__ static void coords(Acc& map, const float* table)
+    {
+        nvcuda::wmma::load_matrix_sync(map, table, 16, nvcuda::wmma::mem_row_major);
     }
 };
 

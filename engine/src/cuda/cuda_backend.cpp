@@ -659,7 +659,8 @@ void CudaBackend::attentionForward(const Tensor& out, const Tensor& att, const T
     if (!checkHeads(*this, C, nHead, "attention_fwd"))
         return;
     launchAttentionForward(*m_queue,
-        AttentionForwardArgs {qkv.data<float>(), att.data<float>(), out.data(), B, T, C, nHead, elem(out.dtype()), 0});
+        AttentionForwardArgs {qkv.data<float>(), att.data<float>(), out.data(), B, T, C, nHead, elem(out.dtype()),
+            m_cuda.fp32Math == Fp32Math::Tf32 ? 1 : 0});
 }
 
 void CudaBackend::attentionBackward(
@@ -675,7 +676,7 @@ void CudaBackend::attentionBackward(
     float* lse = att.data<float>();
     launchAttentionBackward(*m_queue,
         AttentionBackwardArgs {dqkv.data(), dout.data<float>(), qkv.data<float>(), out.data(), lse, lse + B * nHead * T,
-            B, T, C, nHead, elem(dqkv.dtype()), elem(out.dtype())});
+            B, T, C, nHead, elem(dqkv.dtype()), elem(out.dtype()), m_cuda.fp32Math == Fp32Math::Tf32 ? 1 : 0, 0});
 }
 
 void CudaBackend::attentionKvCache(const Tensor& out, const Tensor& qkv, const Tensor& kCache, const Tensor& vCache,

@@ -235,8 +235,9 @@ i64 biasGradPartialFloats(i64 M, i64 N);
 void launchBiasGrad(KernelSink& sink, const BiasGradArgs& a);
 
 // ---- flash attention (attention_forward.cu, attention_backward.cu) --------------------------------
-// The precision of the tile products follows the output: F32 on CUDA cores (strict fp32), BF16 and
-// F16 on tensor cores (q, k, v, dO, P and dS rounded to it; fp32 accumulation and statistics).
+// The precision of the tile products follows the output: F32 on CUDA cores (strict fp32) or TF32
+// tensor cores (fp32_math = tf32), BF16 and F16 on tensor cores (q, k, v, dO, P and dS rounded to
+// it; fp32 accumulation and statistics).
 
 /// Largest head size of the tiled training-attention kernels.
 constexpr i64 kMaxAttentionHeadSize = 256;
@@ -247,7 +248,7 @@ struct AttentionForwardArgs {
     void* out; ///< [B, T, C]
     i64 B, T, C, NH;
     Elem outType;
-    std::int32_t pad;
+    std::int32_t tf32; ///< 1: F32 operands on TF32 tensor cores (fp32_math = tf32)
 };
 void launchAttentionForward(KernelSink& sink, const AttentionForwardArgs& a);
 
@@ -261,6 +262,8 @@ struct AttentionBackwardArgs {
     i64 B, T, C, NH;
     Elem dqkvType;
     Elem outType;
+    std::int32_t tf32; ///< as in AttentionForwardArgs
+    std::int32_t pad;
 };
 void launchAttentionBackward(KernelSink& sink, const AttentionBackwardArgs& a);
 

@@ -92,6 +92,10 @@ SetupSpec defaultSetup(const WorkloadInfo& workload)
     SetupSpec spec;
     spec.name = workload.name + "-study";
     spec.workload = workload.name;
+    std::string defaultBackend = "cpu";
+    for (const auto& k : workload.knobs)
+        if (k.name == "backend" && std::holds_alternative<std::string>(k.defaultValue))
+            defaultBackend = std::get<std::string>(k.defaultValue);
     for (const auto& k : workload.knobs) {
         KnobSetting s;
         s.name = k.name;
@@ -100,6 +104,11 @@ SetupSpec defaultSetup(const WorkloadInfo& workload)
         s.high = k.max;
         s.scale = k.scale;
         s.choices = k.kind == ParamKind::Bool ? std::vector<std::string> {"false", "true"} : k.choices;
+        // Only what the default backend can run (no fp16 training or tf32 on the CPU): a first
+        // study should not spend trials on configurations that are bound to be rejected.
+        if (auto it = k.supportedByBackend.find(defaultBackend);
+            k.kind == ParamKind::Categorical && it != k.supportedByBackend.end())
+            s.choices = it->second;
         // The knobs people tune first; the others stay at their defaults.
         static const std::set<std::string> usual {"batch_size", "precision", "threads", "lr", "grad_accum", "seq_len"};
         s.included = usual.count(k.name) > 0;

@@ -97,6 +97,7 @@ std::vector<WorkloadInfo> builtinWorkloadInfos()
             knob.max = k.max;
             knob.scale = scaleOf(k.scale);
             knob.choices = k.choices;
+            knob.supportedByBackend = k.supportedByBackend;
             info.knobs.push_back(std::move(knob));
         }
         for (const auto& m : (*workload)->metrics())

@@ -1,6 +1,9 @@
 // From a StudySpec to workload, settings, search space and objectives (see study_setup.h).
 #include "lwb/workbench/study_setup.h"
 
+#include "lwb/core/hardware.h"
+#include "lwb/engine/backend_status.h"
+
 #include "lwb/workbench/command_workload.h"
 
 #include <algorithm>
@@ -36,6 +39,23 @@ Result<std::unique_ptr<engine::Workload>> makeWorkload(const StudySpec& spec)
     return workload;
 }
 
+namespace {
+
+/// For `backend: NAME` naming a backend this build has but that cannot run here (cuda without a
+/// GPU): why, as `lwb doctor` says it; empty otherwise.
+std::string backendUnusableReason(const std::string& knob, const engine::KnobValue& value)
+{
+    const auto* name = std::get_if<std::string>(&value);
+    if (knob != "backend" || !name)
+        return {};
+    for (const auto& b : engine::backendStatus(makeDriverCudaProbe()->probe().driverAvailable))
+        if (b.name == *name && b.compiled && !b.usable)
+            return fmt::format("backend '{}' cannot run on this machine: {}", *name, b.detail);
+    return {};
+}
+
+} // namespace
+
 Result<engine::Config> fixedSettings(const StudySpec& spec, const engine::Workload& workload)
 {
     auto knobs = workload.knobs();
@@ -56,8 +76,11 @@ Result<engine::Config> fixedSettings(const StudySpec& spec, const engine::Worklo
         if (!typed)
             return fail(ErrorCode::InvalidArgument, spec.where(key) + ": " + typed.error().message, LWB_WHERE);
         const engine::KnobValue& v = typed->at(name);
-        if (Status s = engine::validateKnob(*knob, v); !s && s.error().code != ErrorCode::Unsupported)
+        if (Status s = engine::validateKnob(*knob, v); !s && s.error().code != ErrorCode::Unsupported) {
+            if (std::string why = backendUnusableReason(name, v); !why.empty())
+                return fail(ErrorCode::Unavailable, spec.where(key) + ": " + why, LWB_WHERE);
             return fail(ErrorCode::InvalidArgument, spec.where(key) + ": " + s.error().message, LWB_WHERE);
+        }
         settings[name] = v;
     }
     return settings;

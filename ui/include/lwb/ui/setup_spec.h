@@ -8,6 +8,7 @@
 #include "lwb/ui/snapshots.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,8 @@ struct KnobInfo {
     double max = 0;
     ParamScale scale = ParamScale::Linear;
     std::vector<std::string> choices; ///< Categorical
+    /// Backend -> the choices it can run (precision); backends not listed run every choice.
+    std::map<std::string, std::vector<std::string>> supportedByBackend;
 };
 
 struct MetricInfo {

@@ -11,7 +11,9 @@
 #include <filesystem>
 #include <fmt/core.h>
 #include <fstream>
+#include <sched.h>
 #include <set>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -57,6 +59,37 @@ double idleCores(double seconds)
     return static_cast<double>(idle1 - idle0) / static_cast<double>(total1 - total0)
         * static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN));
 }
+
+/// A process busy-looping on one CPU core until destroyed (a noisy neighbour).
+class BusyNeighbour {
+public:
+    explicit BusyNeighbour(int core)
+    {
+        m_pid = ::fork();
+        if (m_pid == 0) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(core, &set);
+            ::sched_setaffinity(0, sizeof set, &set);
+            volatile unsigned long spin = 0;
+            for (;;)
+                spin = spin + 1u;
+        }
+    }
+    ~BusyNeighbour()
+    {
+        if (m_pid > 0) {
+            ::kill(m_pid, SIGKILL);
+            ::waitpid(m_pid, nullptr, 0);
+        }
+    }
+    BusyNeighbour(const BusyNeighbour&) = delete;
+    BusyNeighbour& operator=(const BusyNeighbour&) = delete;
+    bool running() const { return m_pid > 0; }
+
+private:
+    pid_t m_pid = -1;
+};
 
 class CliE2e : public ::testing::Test {
 protected:
@@ -265,7 +298,10 @@ command:
 TEST_F(CliE2e, EngineCheckFailsWhenTheMachineGetsSlower)
 {
     // A small GPT training study with two data-parallel replicas; the "slower environment" pins the
-    // same configuration to one CPU core (taskset), as a noisy neighbour or a smaller VM would.
+    // same configuration to one CPU core (taskset) that a busy-looping neighbour also runs on: about
+    // a quarter of the CPU time, as on an oversubscribed VM. The gate's threshold (40%) sits well
+    // above the drift this shared VM shows between two runs of the same configuration (up to 25%
+    // seen) and well below that slowdown (about 75%).
     if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
         GTEST_SKIP() << "needs two CPU cores";
     // Pinning to one core is only "slower" when two cores are free to begin with.
@@ -294,16 +330,18 @@ storage: {}
     // The same environment must never be reported as a regression. On a shared CI machine the
     // throughput can drift between the tuning run and the check, so "inconclusive (too noisy)" is
     // an honest answer there too; a failure (exit 1) is not.
-    auto same = runLwb({"check", profile.string(), "--fail-on", "tokens_per_s:-15%"});
+    auto same = runLwb({"check", profile.string(), "--fail-on", "tokens_per_s:-40%"});
     EXPECT_TRUE(same.exitCode == 0 || same.exitCode == 6) << same.out << same.err;
     if (same.exitCode == 6) {
         EXPECT_NE(same.out.find("INCONCLUSIVE"), std::string::npos) << same.out;
     }
 
+    BusyNeighbour neighbour(0);
+    ASSERT_TRUE(neighbour.running());
     lwb::SubprocessOptions o;
     o.timeoutSeconds = 300;
     auto pinned = lwb::runSubprocess({"taskset", "-c", "0", LWB_CLI_PATH, "check", profile.string(), "--fail-on",
-                                         "tokens_per_s:-15%", "--junit", (m_dir / "g.xml").string()},
+                                         "tokens_per_s:-40%", "--junit", (m_dir / "g.xml").string()},
         o);
     ASSERT_TRUE(pinned) << pinned.error().describe();
     EXPECT_EQ(pinned->exitCode, 1) << pinned->out << pinned->err;

@@ -124,7 +124,8 @@ TEST(BackendSettings, InferenceStreamsAndTheirFormerNameReplicasAreOneSetting)
 {
     for (const char* name : {"gpt-infer", "mlp-infer"}) {
         auto w = builtin(name);
-        ASSERT_NE(findKnob(w->knobs(), "streams"), nullptr) << name; // only compared, not dereferenced
+        const auto knobs = w->knobs();
+        ASSERT_NE(findKnob(knobs, "streams"), nullptr) << name;
         auto streams = w->resolve(smallConfig(name, {{"streams", std::int64_t {2}}}));
         ASSERT_TRUE(streams.has_value()) << streams.error().describe();
         EXPECT_EQ(std::get<std::int64_t>(streams->at("replicas")), 2);
@@ -138,8 +139,10 @@ TEST(BackendSettings, InferenceStreamsAndTheirFormerNameReplicasAreOneSetting)
         auto same = w->resolve(smallConfig(name, {{"replicas", std::int64_t {2}}, {"streams", std::int64_t {2}}}));
         EXPECT_TRUE(same.has_value());
     }
-    for (const char* name : {"gpt-train", "mlp-train"})
-        EXPECT_EQ(findKnob(builtin(name)->knobs(), "streams"), nullptr) << name << ": replicas are data-parallel";
+    for (const char* name : {"gpt-train", "mlp-train"}) {
+        const auto knobs = builtin(name)->knobs();
+        EXPECT_EQ(findKnob(knobs, "streams"), nullptr) << name << ": replicas are data-parallel";
+    }
 }
 
 TEST(BackendSettings, StreamsRunAsConcurrentInferenceInstances)

@@ -95,10 +95,11 @@ TEST(Workloads, RegistryAndKnobDeclarations)
         auto defaults = w->resolve({});
         EXPECT_TRUE(defaults.has_value()) << name << ": " << defaults.error().describe();
     }
-    auto train = workload("gpt-train");
+    const auto trainKnobs = workload("gpt-train")->knobs();
     for (const char* k : {"grad_accum", "lr", "warmup_steps", "seq_len", "n_layer", "n_embd", "n_head", "corpus"})
-        EXPECT_NE(findKnob(train->knobs(), k), nullptr) << k;
-    EXPECT_EQ(findKnob(train->knobs(), "lr")->scale, KnobScale::Log);
+        EXPECT_NE(findKnob(trainKnobs, k), nullptr) << k;
+    ASSERT_NE(findKnob(trainKnobs, "lr"), nullptr);
+    EXPECT_EQ(findKnob(trainKnobs, "lr")->scale, KnobScale::Log);
 }
 
 TEST(Workloads, ValidationErrorsNameTheKnobAndDomain)

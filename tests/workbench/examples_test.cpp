@@ -46,7 +46,8 @@ TEST(Examples, EveryShippedStudyIsValid)
         EXPECT_TRUE(checkMetrics(*spec, **workload));
         if (wantsCuda(*spec)) {
             ++gpuStudies;
-            if (!engine::findKnob((*workload)->knobs(), "cuda_graphs"))
+            const auto knobs = (*workload)->knobs();
+            if (!engine::findKnob(knobs, "cuda_graphs"))
                 continue; // a build without CUDA does not declare the GPU knobs at all
         }
         if (wantsCuda(*spec) && !cudaUsable) {

@@ -334,8 +334,9 @@ Result<TuneSummary> runStudy(const StudySpec& spec, const TuneOptions& options)
         // The workload's defaults first (a baseline every tuned result is compared with), then the
         // spec's own enqueued configurations.
         tuner::Params baseline;
+        const std::vector<engine::KnobSpec> knobs = workload->knobs();
         for (const auto& p : space.params()) {
-            const engine::KnobSpec* knob = engine::findKnob(workload->knobs(), p.name);
+            const engine::KnobSpec* knob = engine::findKnob(knobs, p.name);
             if (knob && p.checkValue(knob->defaultValue))
                 baseline[p.name] = knob->defaultValue;
         }

@@ -126,6 +126,8 @@ public:
 /// Checks one value against its knob's domain (shared by Workload::resolve implementations).
 Status validateKnob(const KnobSpec& knob, const KnobValue& value, std::string_view backend = {});
 const KnobSpec* findKnob(const std::vector<KnobSpec>& knobs, std::string_view name);
+/// Workload::knobs() returns a copy: keep it in a variable, a pointer into a temporary dangles.
+const KnobSpec* findKnob(std::vector<KnobSpec>&& knobs, std::string_view name) = delete;
 
 /// The engine's built-in workloads, by name.
 std::vector<std::string> builtinWorkloadNames();

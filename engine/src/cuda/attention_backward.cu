@@ -243,20 +243,6 @@ template <typename Op, int HD> void launchBackward(KernelSink& sink, const Atten
     sink.submit(kernelCall(flashBackwardQueryKernel<Op, HD, R>, grid, R * 2, static_cast<std::uint32_t>(smem), a));
 }
 
-template <typename Op> void launchBackwardFor(KernelSink& sink, const AttentionBackwardArgs& a, int hd)
-{
-    switch (hd) {
-    case 32:
-        return launchBackward<Op, 32>(sink, a);
-    case 64:
-        return launchBackward<Op, 64>(sink, a);
-    case 128:
-        return launchBackward<Op, 128>(sink, a);
-    default:
-        return launchBackward<Op, 256>(sink, a);
-    }
-}
-
 } // namespace
 
 void launchAttentionBackward(KernelSink& sink, const AttentionBackwardArgs& a)
@@ -264,15 +250,10 @@ void launchAttentionBackward(KernelSink& sink, const AttentionBackwardArgs& a)
     if (a.B * a.T * a.C == 0)
         return;
     sink.submit(kernelCall(rowDotKernel, gridFor(a.B * a.T * a.NH * 32, 256), 256, 0, a));
-    const int hd = paddedHeadSize(a.C / a.NH);
-    switch (a.dqkvType) {
-    case Elem::BF16:
-        return launchBackwardFor<__nv_bfloat16>(sink, a, hd);
-    case Elem::F16:
-        return launchBackwardFor<__half>(sink, a, hd);
-    default:
-        return a.tf32 ? launchBackwardFor<Tf32>(sink, a, hd) : launchBackwardFor<float>(sink, a, hd);
-    }
+    dispatchTiles(a.dqkvType, a.tf32, paddedHeadSize(a.C / a.NH), [&](auto variant) {
+        using V = decltype(variant);
+        launchBackward<typename V::Operand, V::headSize>(sink, a);
+    });
 }
 
 } // namespace lwb::engine::cuda

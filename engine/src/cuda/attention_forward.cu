@@ -145,35 +145,16 @@ template <typename Op, int HD> void launchForward(KernelSink& sink, const Attent
     sink.submit(kernelCall(flashForwardKernel<Op, HD, R>, grid, R * 2, static_cast<std::uint32_t>(smem), a));
 }
 
-template <typename Op> void launchForwardFor(KernelSink& sink, const AttentionForwardArgs& a, int hd)
-{
-    switch (hd) {
-    case 32:
-        return launchForward<Op, 32>(sink, a);
-    case 64:
-        return launchForward<Op, 64>(sink, a);
-    case 128:
-        return launchForward<Op, 128>(sink, a);
-    default:
-        return launchForward<Op, 256>(sink, a);
-    }
-}
-
 } // namespace
 
 void launchAttentionForward(KernelSink& sink, const AttentionForwardArgs& a)
 {
     if (a.B * a.T * a.C == 0)
         return;
-    const int hd = paddedHeadSize(a.C / a.NH);
-    switch (a.outType) {
-    case Elem::BF16:
-        return launchForwardFor<__nv_bfloat16>(sink, a, hd);
-    case Elem::F16:
-        return launchForwardFor<__half>(sink, a, hd);
-    default:
-        return a.tf32 ? launchForwardFor<Tf32>(sink, a, hd) : launchForwardFor<float>(sink, a, hd);
-    }
+    dispatchTiles(a.outType, a.tf32, paddedHeadSize(a.C / a.NH), [&](auto variant) {
+        using V = decltype(variant);
+        launchForward<typename V::Operand, V::headSize>(sink, a);
+    });
 }
 
 } // namespace lwb::engine::cuda

@@ -232,4 +232,43 @@ __device__ inline void fillCoordTable(float* table)
         table[i] = static_cast<float>(i);
 }
 
+/// One kernel instantiation: the tile operand type and the padded head size (see dispatchTiles).
+template <typename Op, int HD> struct TileVariant {
+    using Operand = Op;
+    static constexpr int headSize = HD;
+};
+
+template <typename T> struct TypeTag {
+    using type = T;
+};
+
+/// Calls launch(TileVariant<Op, HD> {}) for the operand type of `type` (bf16, fp16; fp32 on TF32
+/// tensor cores when `tf32`, else strict fp32) and the padded head size `hd` (32, 64, 128, else
+/// 256): the one place where the forward and backward launchers turn the run-time precision and
+/// shape into a template instantiation.
+template <typename Launch> void dispatchTiles(Elem type, bool tf32, int hd, Launch&& launch)
+{
+    auto byHeadSize = [&](auto operand) {
+        using Op = typename decltype(operand)::type;
+        switch (hd) {
+        case 32:
+            return launch(TileVariant<Op, 32> {});
+        case 64:
+            return launch(TileVariant<Op, 64> {});
+        case 128:
+            return launch(TileVariant<Op, 128> {});
+        default:
+            return launch(TileVariant<Op, 256> {});
+        }
+    };
+    switch (type) {
+    case Elem::BF16:
+        return byHeadSize(TypeTag<__nv_bfloat16> {});
+    case Elem::F16:
+        return byHeadSize(TypeTag<__half> {});
+    default:
+        return tf32 ? byHeadSize(TypeTag<Tf32> {}) : byHeadSize(TypeTag<float> {});
+    }
+}
+
 } // namespace lwb::engine::cuda::flash

@@ -297,20 +297,20 @@ command:
 
 TEST_F(CliE2e, EngineCheckFailsWhenTheMachineGetsSlower)
 {
-    // A small GPT training study with two data-parallel replicas; the "slower environment" pins the
-    // same configuration to one CPU core (taskset) that a busy-looping neighbour also runs on: about
-    // a quarter of the CPU time, as on an oversubscribed VM. The gate's threshold (40%) sits well
-    // above the drift this shared VM shows between two runs of the same configuration (up to 25%
-    // seen) and well below that slowdown (about 75%).
+    // A small single-threaded GPT training study; the "slower environment" pins the same
+    // configuration to one CPU core (taskset) shared with three busy-looping neighbours, a quarter
+    // of a core, as on an oversubscribed VM (about -75% here). The same configuration measured in
+    // two processes agrees within 2% here (a configuration whose threads fill both cores of this
+    // VM varied by up to 40% between processes, so the study keeps one thread). Threshold 40%.
     if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
         GTEST_SKIP() << "needs two CPU cores";
-    // Pinning to one core is only "slower" when two cores are free to begin with.
-    if (double idle = idleCores(1.0); idle < 1.6)
+    // The baseline and the same-machine check need a core of their own.
+    if (double idle = idleCores(1.0); idle < 1.0)
         GTEST_SKIP() << "the machine is busy (" << idle
-                     << " of its cores idle): pinning to one core would not make a measurable difference";
+                     << " of its cores idle): the same-machine measurement would not be comparable";
     std::string yaml = fmt::format(R"YAML(name: engine-gate
 workload: gpt-train
-settings: {{n_layer: 2, n_embd: 256, n_head: 4, seq_len: 128, threads: 1, replicas: 2, steps_per_window: 1}}
+settings: {{n_layer: 2, n_embd: 256, n_head: 4, seq_len: 128, threads: 1, replicas: 1, steps_per_window: 1}}
 search_space:
   batch_size: [8, 16]
 objectives: [tokens_per_s:max]
@@ -336,8 +336,9 @@ storage: {}
         EXPECT_NE(same.out.find("INCONCLUSIVE"), std::string::npos) << same.out;
     }
 
-    BusyNeighbour neighbour(0);
-    ASSERT_TRUE(neighbour.running());
+    BusyNeighbour neighbours[] = {BusyNeighbour(0), BusyNeighbour(0), BusyNeighbour(0)};
+    for (const auto& n : neighbours)
+        ASSERT_TRUE(n.running());
     lwb::SubprocessOptions o;
     o.timeoutSeconds = 300;
     auto pinned = lwb::runSubprocess({"taskset", "-c", "0", LWB_CLI_PATH, "check", profile.string(), "--fail-on",
